@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""gr-amc: deep-learning automatic modulation classification for GNU Radio.
+
+C++ blocks come from the pybind11 module (amc_python); the numpy reference of the
+vectorizer is in gnuradio.amc.features.
+"""
+
+from ._version import __version__
+from .amc_python import vectorizer
+from .features import VectorSpec
+
+__all__ = ["__version__", "vectorizer", "VectorSpec"]
