@@ -27,7 +27,7 @@ private:
     // empty when windows are read in place.
     std::vector<gr_complex> d_carry;
     int d_fill = 0;
-    uint64_t d_skip = 0;       // samples still to drop before the next window (hop > window)
+    uint64_t d_skip = 0; // samples still to drop before the next window (hop > window)
     uint64_t d_next_start = 0; // absolute input offset of the next window's first sample
 
     uint64_t d_tags_fetched = 0;     // upstream tags before this offset are in d_pending

@@ -39,7 +39,9 @@ using layout_t = window_transform::layout;
 using norm_t = window_transform::normalization;
 
 const std::pair<const char*, repr_t> k_representations[] = {
-    { "iq", repr_t::iq }, { "amp_phase", repr_t::amp_phase }, { "mag_fft", repr_t::mag_fft }
+    { "iq", repr_t::iq },
+    { "amp_phase", repr_t::amp_phase },
+    { "mag_fft", repr_t::mag_fft }
 };
 const std::pair<const char*, layout_t> k_layouts[] = {
     { "channels_last", layout_t::channels_last },
@@ -54,8 +56,37 @@ const std::pair<const char*, norm_t> k_normalizations[] = { { "none", norm_t::no
 constexpr int k_min_window = 16;
 // Window energies the float path handles: away from float's under- and overflow,
 // where squares lose precision (subnormals) or sums saturate.
-constexpr float k_min_energy = 0x1p-100f;
-constexpr float k_max_energy = 0x1p100f;
+constexpr double k_min_energy = 0x1p-100;
+constexpr double k_max_energy = 0x1p100;
+
+// Float reductions over a whole window lose digits as the window grows (VOLK's
+// generic kernels sum sequentially): sums of chunks of this many floats are
+// added in double, which keeps every window length within 1e-5 of the reference.
+constexpr int k_chunk = 256;
+
+//! sum of f[i]^2 over n floats
+double sum_of_squares(const float* f, int n)
+{
+    double total = 0.0;
+    for (int i = 0; i < n; i += k_chunk) {
+        float part;
+        volk_32f_x2_dot_prod_32f(&part, f + i, f + i, std::min(k_chunk, n - i));
+        total += part;
+    }
+    return total;
+}
+
+//! sum of f[i] over n floats
+double sum_of(const float* f, int n)
+{
+    double total = 0.0;
+    for (int i = 0; i < n; i += k_chunk) {
+        float part;
+        volk_32f_accumulator_s32f(&part, f + i, std::min(k_chunk, n - i));
+        total += part;
+    }
+    return total;
+}
 
 } // namespace
 
@@ -71,9 +102,9 @@ window_transform::window_transform(int window,
       d_norm(parse("normalization", normalization, k_normalizations))
 {
     if (window < k_min_window) {
-        throw std::invalid_argument("amc.vectorizer: window " + std::to_string(window) +
-                                    " is too short; window must be >= " +
-                                    std::to_string(k_min_window));
+        throw std::invalid_argument(
+            "amc.vectorizer: window " + std::to_string(window) +
+            " is too short; window must be >= " + std::to_string(k_min_window));
     }
     d_a.resize(window);
     d_b.resize(window);
@@ -115,48 +146,40 @@ window_transform::verdict window_transform::rescue(const gr_complex* in,
     return energy > 0.0 ? verdict::ok : verdict::silent;
 }
 
-float window_transform::scale_of(const gr_complex* x, float energy)
+double window_transform::scale_of(const gr_complex* x, double energy)
 {
     const int n = d_window;
     switch (d_norm) {
     case norm_t::none:
-        return 1.0f;
+        return 1.0;
     case norm_t::l2:
-        return 1.0f / std::sqrt(energy);
+        return 1.0 / std::sqrt(energy);
     case norm_t::rms:
-        return std::sqrt(static_cast<float>(n)) / std::sqrt(energy);
+        return std::sqrt(n / energy);
     case norm_t::peak: {
         uint32_t idx = 0;
         // VOLK 2.5 declares this source non-const; it only reads it.
         volk_32fc_index_max_32u(&idx, const_cast<gr_complex*>(x), n);
-        return 1.0f / std::abs(x[idx]);
+        return 1.0 / std::abs(x[idx]);
     }
-    case norm_t::l1: {
+    case norm_t::l1:
         volk_32fc_magnitude_32f(d_a.data(), x, n);
-        float sum = 0.0f;
-        volk_32f_accumulator_s32f(&sum, d_a.data(), n);
-        return 1.0f / sum;
+        return 1.0 / sum_of(d_a.data(), n);
     }
-    }
-    return 1.0f;
+    return 1.0;
 }
 
 window_transform::verdict window_transform::transform(const gr_complex* in, float* out)
 {
     const int n = d_window;
     const gr_complex* x = in;
-    float energy;
     // Sum of I^2 + Q^2 over the window; NaN and Inf propagate into it, so one
-    // dot product both measures the energy and screens the window.
-    volk_32f_x2_dot_prod_32f(&energy,
-                             reinterpret_cast<const float*>(in),
-                             reinterpret_cast<const float*>(in),
-                             2 * n);
+    // pass both measures the energy and screens the window.
+    double energy = sum_of_squares(reinterpret_cast<const float*>(in), 2 * n);
     double undo = 1.0; // factor that restores the input's scale for "none"
     if (!(energy >= k_min_energy && energy <= k_max_energy)) {
         // Zero, tiny, huge or poisoned: decide in double precision.
-        double e64;
-        const verdict v = rescue(in, e64);
+        const verdict v = rescue(in, energy);
         if (v != verdict::ok) {
             std::fill(out, out + d_vlen, 0.0f);
             return v;
@@ -164,17 +187,14 @@ window_transform::verdict window_transform::transform(const gr_complex* in, floa
         // Scale by a power of two (exact) to about unit energy, so that the
         // float arithmetic below neither overflows nor underflows.
         int exp2;
-        std::frexp(std::sqrt(e64), &exp2);
+        std::frexp(std::sqrt(energy), &exp2);
         volk_32f_s32f_multiply_32f(reinterpret_cast<float*>(d_rescaled.data()),
                                    reinterpret_cast<const float*>(in),
                                    std::ldexp(1.0f, -exp2),
                                    2 * n);
         x = d_rescaled.data();
         undo = std::ldexp(1.0, exp2);
-        volk_32f_x2_dot_prod_32f(&energy,
-                                 reinterpret_cast<const float*>(x),
-                                 reinterpret_cast<const float*>(x),
-                                 2 * n);
+        energy = sum_of_squares(reinterpret_cast<const float*>(x), 2 * n);
     }
     const float scale =
         static_cast<float>(scale_of(x, energy) * (d_norm == norm_t::none ? undo : 1.0));
@@ -195,7 +215,7 @@ window_transform::verdict window_transform::transform(const gr_complex* in, floa
         // Unit L2 norm of the amplitude: sum |x|^2 is the energy already measured.
         volk_32fc_magnitude_32f(d_a.data(), x, n);
         volk_32f_s32f_multiply_32f(
-            d_a.data(), d_a.data(), 1.0f / std::sqrt(energy), n);
+            d_a.data(), d_a.data(), static_cast<float>(1.0 / std::sqrt(energy)), n);
         volk_32fc_s32f_atan2_32f(d_b.data(), x, static_cast<float>(M_PI), n);
         if (d_layout == layout_t::channels_last) {
             volk_32f_x2_interleave_32fc(

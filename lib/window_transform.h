@@ -50,7 +50,7 @@ public:
 
 private:
     //! Scale factor of the normalization for a window \p x of float-normal \p energy.
-    float scale_of(const gr_complex* x, float energy);
+    double scale_of(const gr_complex* x, double energy);
     //! Slow path for windows whose float energy is not a normal number.
     verdict rescue(const gr_complex* in, double& energy) const;
 
@@ -62,8 +62,8 @@ private:
     int d_fft_avg = 1;
     int d_vlen = 0;
 
-    volk::vector<float> d_a; // scratch: amplitude / magnitudes
-    volk::vector<float> d_b; // scratch: phase / spectrum accumulator
+    volk::vector<float> d_a;             // scratch: amplitude / magnitudes
+    volk::vector<float> d_b;             // scratch: phase / spectrum accumulator
     volk::vector<gr_complex> d_rescaled; // scratch: a window brought to unit energy
     std::unique_ptr<gr::fft::fft_complex_fwd> d_fft;
 };

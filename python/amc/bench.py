@@ -18,7 +18,6 @@ import numpy as np
 from gnuradio import blocks, gr
 
 from .amc_python import vectorizer
-from .features import VectorSpec
 
 # (representation, layout, normalization, fft_avg) measured at every window length.
 CONFIGS = (
@@ -46,13 +45,13 @@ class Result:
         return self.msps / self.baseline_msps
 
 
-def _time_flowgraph(make_block, vlen_bytes: int, data: np.ndarray, samples: int) -> float:
+def _time_flowgraph(block, data: np.ndarray, samples: int) -> float:
     """Seconds that `samples` samples take through source -> head -> block -> sink."""
     tb = gr.top_block("bench", catch_exceptions=False)
     src = blocks.vector_source_c(data.tolist(), True)
     head = blocks.head(gr.sizeof_gr_complex, samples)
-    sink = blocks.null_sink(vlen_bytes)
-    tb.connect(src, head, make_block(), sink)
+    sink = blocks.null_sink(block.output_signature().sizeof_stream_item(0))
+    tb.connect(src, head, block, sink)
     t0 = time.perf_counter()
     tb.run()
     return time.perf_counter() - t0
@@ -89,25 +88,12 @@ def run(
     with pinned(cores):
         for window in windows:
             for repr_, layout, norm, fft_avg in configs:
-                spec = VectorSpec(window, repr_, layout, norm, 0, fft_avg)
                 cand, base = [], []
                 for _ in range(rounds):
-                    base.append(
-                        _time_flowgraph(
-                            lambda: blocks.stream_to_vector(gr.sizeof_gr_complex, window),
-                            gr.sizeof_gr_complex * window,
-                            data,
-                            samples,
-                        )
-                    )
-                    cand.append(
-                        _time_flowgraph(
-                            lambda: vectorizer(window, window, repr_, layout, norm, 0, fft_avg),
-                            4 * spec.vlen,
-                            data,
-                            samples,
-                        )
-                    )
+                    s2v = blocks.stream_to_vector(gr.sizeof_gr_complex, window)
+                    base.append(_time_flowgraph(s2v, data, samples))
+                    vec = vectorizer(window, window, repr_, layout, norm, 0, fft_avg)
+                    cand.append(_time_flowgraph(vec, data, samples))
                 base_best, cand_best = min(base), min(cand)
                 name = f"{repr_}/{layout}/{norm}" + (f"/avg{fft_avg}" if repr_ == "mag_fft" else "")
                 results.append(Result(name, window, samples / cand_best / 1e6, samples / base_best / 1e6))

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`amc`: the gr-amc command line.
 
-  amc demo                 the main job on its built-in default signal
-  amc bench vectorizer     vectorizer throughput against blocks.stream_to_vector
-  amc version
+amc demo                 the main job on its built-in default signal
+amc bench vectorizer     vectorizer throughput against blocks.stream_to_vector
+amc version
 """
 
 from __future__ import annotations
@@ -36,9 +36,7 @@ def cmd_demo(args) -> int:
     from . import demo
 
     spec = _spec(args)
-    hop = args.hop or spec.window
-    if hop < 1:
-        raise ValueError(f"hop {hop} must be >= 1")
+    hop = spec.window if args.hop is None else args.hop
     result = demo.run(spec, hop, args.samples, args.sps, args.esn0)
     print(demo.report(spec, hop, args.samples, result, args.show))
     return 0
@@ -50,8 +48,11 @@ def cmd_bench(args) -> int:
     cores = None if args.cores == 0 else args.cores
 
     def progress(r):
-        print(f"  {r.name:<36} N={r.window:<5} {r.msps:8.1f} MS/s  (baseline {r.baseline_msps:.1f})",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {r.name:<36} N={r.window:<5} {r.msps:8.1f} MS/s  (baseline {r.baseline_msps:.1f})",
+            file=sys.stderr,
+            flush=True,
+        )
 
     results = bench.run(tuple(args.windows), args.samples, args.rounds, cores, progress=progress)
     print(bench.table(results, cores))
@@ -63,7 +64,9 @@ def cmd_bench(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="amc", description="gr-amc: modulation classification for GNU Radio")
+    parser = argparse.ArgumentParser(
+        prog="amc", description="gr-amc: modulation classification for GNU Radio"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="run the main job on a built-in test signal")

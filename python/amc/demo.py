@@ -70,7 +70,7 @@ def run(
     spec: VectorSpec, hop: int | None = None, samples: int = 1 << 16, sps: int = 8, esn0_db: float = 20.0
 ) -> dict:
     """Run the demo flowgraph; returns the vectors, their tags and the counters."""
-    tb = vectorize_demo(spec, hop or spec.window, samples, sps, esn0_db)
+    tb = vectorize_demo(spec, spec.window if hop is None else hop, samples, sps, esn0_db)
     tb.run()
     vectors = np.array(tb.sink.data(), dtype=np.float32).reshape(-1, *spec.shape)
     tags = [(t.offset, pmt.symbol_to_string(t.key), pmt.to_python(t.value)) for t in tb.sink.tags()]

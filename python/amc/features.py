@@ -144,7 +144,7 @@ def vectorize(
     window's first sample, the values of the block's amc_window tags.
     """
     x = np.asarray(stream).ravel()
-    starts = window_starts(len(x), spec.window, hop or spec.window)
+    starts = window_starts(len(x), spec.window, spec.window if hop is None else hop)
     idx = starts[:, None] + np.arange(spec.window)[None, :]
     vectors, flags = transform(x[idx] if len(starts) else np.zeros((0, spec.window), complex), spec)
     return vectors, flags, starts

@@ -7,9 +7,8 @@ import itertools
 
 import numpy as np
 import pmt
-from gnuradio import blocks, gr, gr_unittest
+from gnuradio import amc, blocks, gr, gr_unittest
 
-from gnuradio import amc
 from gnuradio.amc import features
 
 # |block - reference| <= TOL * max(1, largest |reference| of the vector): float32
@@ -18,7 +17,9 @@ TOL = 1e-5
 
 
 def random_stream(rng, n):
-    return ((rng.standard_normal(n) + 1j * rng.standard_normal(n)) * rng.uniform(0.1, 10)).astype(np.complex64)
+    return ((rng.standard_normal(n) + 1j * rng.standard_normal(n)) * rng.uniform(0.1, 10)).astype(
+        np.complex64
+    )
 
 
 def structured_stream(n_win, n):
@@ -125,8 +126,12 @@ class qa_vectorizer(gr_unittest.TestCase):
         stream[9000:9010] = np.nan
         stream[20000:26000] = 0
         for hop in (1000, 5000, 7000):
-            self.assert_matches_reference(stream, features.VectorSpec(5000, "iq", "channels_last", "peak"), hop)
-        self.assert_matches_reference(stream, features.VectorSpec(4096, "amp_phase", "channels_first", "none"), 4096)
+            self.assert_matches_reference(
+                stream, features.VectorSpec(5000, "iq", "channels_last", "peak"), hop
+            )
+        self.assert_matches_reference(
+            stream, features.VectorSpec(4096, "amp_phase", "channels_first", "none"), 4096
+        )
 
     def test_005_upstream_tags_move_once_to_their_window(self):
         n = 128
@@ -188,7 +193,9 @@ class qa_vectorizer(gr_unittest.TestCase):
         self.assertIn("none, l2, rms, peak, l1", str(ctx.exception))
 
     def test_008_block_and_reference_accept_the_same_names(self):
-        for repr_, layout, norm in itertools.product(features.REPRESENTATIONS, features.LAYOUTS, features.NORMALIZATIONS):
+        for repr_, layout, norm in itertools.product(
+            features.REPRESENTATIONS, features.LAYOUTS, features.NORMALIZATIONS
+        ):
             spec = features.VectorSpec(64, repr_, layout, norm)
             blk = amc.vectorizer(64, 64, repr_, layout, norm)
             self.assertEqual(blk.vlen(), spec.vlen)

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End to end: the installed module, GRC, the example flowgraphs and the `amc`
+command as a user runs them."""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def run(cmd, timeout=120, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def test_system_python_imports_the_installed_module():
+    # No venv, no PYTHONPATH: what a GNU Radio user gets after `make install`.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    r = run(
+        [SYSTEM_PYTHON, "-c", "from gnuradio import amc; print(amc.vectorizer(128, 128).vlen())"], env=env
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "256"
+
+
+def test_plain_cmake_configure_picks_gnuradios_python(root, tmp_path):
+    # `mkdir build && cd build && cmake ..` must find the interpreter GNU Radio belongs to
+    # even when another python3 comes first on PATH.
+    r = run(["cmake", str(root)], cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    cache = (tmp_path / "CMakeCache.txt").read_text()
+    assert re.search(r"^PYTHON_EXECUTABLE:\w+=/usr/bin/python3$", cache, re.M)
+    install_rules = (tmp_path / "python/amc/cmake_install.cmake").read_text()
+    dest = re.search(r'DESTINATION "([^"]+)/gnuradio/amc"', install_rules).group(1)
+    prefix = re.search(r"^CMAKE_INSTALL_PREFIX:\w+=(.*)$", cache, re.M).group(1)
+    dest = dest.replace("${CMAKE_INSTALL_PREFIX}", prefix)
+    sys_path = run([SYSTEM_PYTHON, "-c", "import sys; print('\\n'.join(sys.path))"]).stdout.split()
+    assert dest in sys_path, f"modules would go to {dest}, which /usr/bin/python3 does not search"
+
+
+@pytest.fixture(scope="module")
+def compiled_examples(root, tmp_path_factory):
+    """Every example .grc compiled by grcc with the installed block definitions."""
+    out = tmp_path_factory.mktemp("grcc")
+    grcs = sorted((root / "examples").rglob("*.grc"))
+    assert grcs, "no example flowgraphs"
+    env = {k: v for k, v in os.environ.items() if k != "GRC_BLOCKS_PATH"}
+    compiled = {}
+    for grc in grcs:
+        r = run(["grcc", "-o", str(out), str(grc)], env=env)
+        assert r.returncode == 0, f"{grc.name}: {r.stdout[-2000:]}{r.stderr[-2000:]}"
+        py = out / (grc.stem + ".py")
+        assert py.exists(), grc
+        compiled[grc.stem] = py
+    return compiled
+
+
+def test_examples_compile_with_grcc(compiled_examples):
+    assert "vectorizer_demo" in compiled_examples
+
+
+def test_vectorizer_example_runs(compiled_examples, gui_env):
+    # A Qt GUI flowgraph: it runs until closed, so still running after a few
+    # seconds with nothing on stderr but warnings is a pass.
+    with pytest.raises(subprocess.TimeoutExpired) as ran:
+        run([SYSTEM_PYTHON, str(compiled_examples["vectorizer_demo"])], timeout=6, env=gui_env)
+    stderr = (ran.value.stderr or b"").decode(errors="replace")
+    assert "Traceback" not in stderr, stderr
+
+
+def test_amc_demo_prints_the_vectors(root):
+    r = run([str(root / ".venv/bin/amc"), "demo", "--samples", "8192"])
+    assert r.returncode == 0, r.stderr
+    assert "8192 samples of QPSK (8 sps) -> 64 vectors of shape (128, 2)" in r.stdout
+    assert "windows_out=64 nonfinite=0 silent=0" in r.stdout
+    assert "per-vector sum of squares: mean 1.0000" in r.stdout
+    starts = re.findall(r"^\s+\d+\s+(\d+)\s", r.stdout, re.M)
+    assert starts[:3] == ["0", "128", "256"]
+
+
+def test_amc_demo_other_representation_and_hop(root):
+    r = run(
+        [
+            str(root / ".venv/bin/amc"),
+            "demo",
+            "--samples",
+            "4096",
+            "--window",
+            "1024",
+            "--hop",
+            "512",
+            "--representation",
+            "mag_fft",
+            "--fft-avg",
+            "4",
+        ]
+    )
+    assert r.returncode == 0, r.stderr
+    assert "-> 7 vectors of shape (256,)" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, word",
+    [(["--window", "8"], "window"), (["--hop", "0"], "hop"), (["--representation", "x"], "representation")],
+)
+def test_amc_demo_rejects_bad_parameters(root, args, word):
+    r = run([str(root / ".venv/bin/amc"), "demo", *args])
+    assert r.returncode == 2
+    assert word in r.stderr
+
+
+def test_vectorizer_benchmark_command_reports_a_table(root):
+    r = run(
+        [
+            str(root / ".venv/bin/amc"),
+            "bench",
+            "vectorizer",
+            "--windows",
+            "128",
+            "--samples",
+            "200000",
+            "--rounds",
+            "1",
+        ],
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines() if line.startswith("| iq/channels_last/l2 | 128 |")]
+    assert len(rows) == 1
+    msps, base = (float(x) for x in rows[0].split("|")[3:5])
+    assert msps > 0 and base > 0
