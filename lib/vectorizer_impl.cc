@@ -17,6 +17,10 @@ namespace {
 // gr_complex holds 4096 items; asking for more than a buffer holds stalls the
 // graph, so windows longer than this are assembled across calls in d_carry.
 constexpr int k_max_request = 2048;
+
+// Flagged windows are logged at counts 1, 2, 4, 8, ...: a stream of bad samples
+// cannot flood the log.
+bool is_power_of_two(uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
 } // namespace
 
 vectorizer::sptr vectorizer::make(int window,
@@ -89,14 +93,29 @@ void vectorizer_impl::emit(const gr_complex* in, float* out, uint64_t out_offset
     switch (d_xform.transform(in, out)) {
     case window_transform::verdict::ok:
         break;
-    case window_transform::verdict::nonfinite:
-        d_nonfinite++;
+    case window_transform::verdict::nonfinite: {
+        const uint64_t count = ++d_nonfinite;
         add_item_tag(0, out_offset, d_flag_key, d_nonfinite_val, d_srcid);
+        if (is_power_of_two(count)) {
+            d_logger->warn("window at input offset {:d} holds NaN/Inf samples; output as "
+                           "zeros ({:d} such windows so far)",
+                           start,
+                           count);
+        }
         break;
-    case window_transform::verdict::silent:
-        d_silent++;
+    }
+    case window_transform::verdict::silent: {
+        const uint64_t count = ++d_silent;
         add_item_tag(0, out_offset, d_flag_key, d_silent_val, d_srcid);
+        if (is_power_of_two(count)) {
+            d_logger->info(
+                "window at input offset {:d} is silent (zero energy); output as "
+                "zeros ({:d} such windows so far)",
+                start,
+                count);
+        }
         break;
+    }
     }
     d_windows++;
     d_next_start += d_hop;
