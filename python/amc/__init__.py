@@ -6,7 +6,7 @@ vectorizer is in gnuradio.amc.features.
 """
 
 from ._version import __version__
-from .amc_python import vectorizer
+from .amc_python import burst_channel, vectorizer
 from .features import VectorSpec
 
-__all__ = ["__version__", "vectorizer", "VectorSpec"]
+__all__ = ["__version__", "burst_channel", "vectorizer", "VectorSpec"]

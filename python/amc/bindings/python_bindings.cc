@@ -21,6 +21,7 @@ namespace py = pybind11;
 // Please do not delete
 /**************************************/
 // BINDING_FUNCTION_PROTOTYPES(
+    void bind_burst_channel(py::module& m);
     void bind_vectorizer(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
@@ -50,6 +51,7 @@ PYBIND11_MODULE(amc_python, m)
     // Please do not delete
     /**************************************/
     // BINDING_FUNCTION_CALLS(
+    bind_burst_channel(m);
     bind_vectorizer(m);
     // ) END BINDING_FUNCTION_CALLS
 }

@@ -1,0 +1,536 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Regenerate RadioML-style datasets with GNU Radio 3.10.
+
+A dataset is a grid of tasks, one per (class, sps, length, SNR). Each task runs one
+flowgraph, modulation_source -> burst_channel -> sink, and cuts its vectors from
+the bursts. Every task has its own seed derived from the dataset seed and the
+task's coordinates, so a file does not depend on the number of jobs.
+
+SNR: the label is Es/N0 in dB with Es = sps * (mean signal power per sample),
+the same definition for analog classes. Sources have unit power and the channel
+keeps it on average, so the per-sample SNR is Es/N0 - 10 log10(sps); both are
+stored for every vector. With --compat the noise follows the original generator
+instead (complex noise of standard deviation 10**(-snr/10)), and its labels are
+not an SNR (../shared/reference/radioml.md).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from . import features, signals
+from ._version import __version__
+
+CHANNELS = ("rml2016", "awgn", "none")
+FORMATS = ("pickle", "hdf5")
+NOISE_FREE_SNR = 100  # label of vectors made with channel "none"
+SNR_DEFINITION = (
+    "Es/N0 in dB, Es = sps * mean signal power per sample; per-sample SNR = Es/N0 - 10 log10(sps)"
+)
+COMPAT_SNR_DEFINITION = "RML2016 generator: complex noise std 10**(-snr/10) (not an SNR)"
+
+# The RML2016 channel at its 200 kHz: 3-path Rician fading (K 4, 1 Hz Doppler),
+# carrier offsets to 500 Hz and sample-rate offsets to 50 Hz.
+RML2016_RATE = 200e3
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    classes: tuple[str, ...]
+    sps: tuple[int, ...]
+    lengths: tuple[int, ...]
+    snrs: tuple[int, ...]
+    per: int
+    format: str
+
+
+PRESETS = {
+    "rml2016.10a": Preset(signals.RML2016_CLASSES, (8,), (128,), tuple(range(-20, 20, 2)), 1000, "pickle"),
+    "rml2018.01a": Preset(signals.RML2018_CLASSES, (8,), (1024,), tuple(range(-20, 32, 2)), 4096, "hdf5"),
+    # Rajendran et al.: the 11 RML2016.10a classes at 4 and 8 sps, lengths 128..512, SNR -20..20
+    "modified": Preset(
+        signals.RML2016_CLASSES, (4, 8), (128, 256, 512), tuple(range(-20, 22, 2)), 100, "hdf5"
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Everything that decides a dataset's content."""
+
+    classes: tuple[str, ...]
+    sps: tuple[int, ...]
+    lengths: tuple[int, ...]
+    snrs: tuple[int, ...]
+    per: int
+    channel: str = "rml2016"
+    compat: bool = False
+    normalization: str = "none"
+    rolloff: float = 0.35
+    seed: int = 0
+
+    def __post_init__(self):
+        if not self.classes:
+            raise ValueError("classes: at least one class is needed")
+        for c in self.classes:
+            signals.check_params(c, 2)
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes: duplicates in {self.classes}")
+        for s in self.sps:
+            signals.check_params(self.classes[0], s, self.rolloff)
+        if not self.sps:
+            raise ValueError("sps: at least one value is needed")
+        if not self.lengths or min(self.lengths) < features.MIN_WINDOW:
+            raise ValueError(f"length {self.lengths}: every length must be >= {features.MIN_WINDOW}")
+        if not self.snrs:
+            raise ValueError("snr: the SNR range is empty")
+        if self.per < 1:
+            raise ValueError(f"per {self.per} must be >= 1")
+        if self.channel not in CHANNELS:
+            raise ValueError(f"channel {self.channel!r} is not one of: {', '.join(CHANNELS)}")
+        if self.normalization not in features.NORMALIZATIONS:
+            raise ValueError(
+                f"normalization {self.normalization!r} is not one of: {', '.join(features.NORMALIZATIONS)}"
+            )
+        if self.compat and self.normalization not in ("l1", "none"):
+            raise ValueError("compat: the original generator normalises by L1; leave normalization at l1")
+
+    @property
+    def stored_normalization(self) -> str:
+        return "l1" if self.compat else self.normalization
+
+    @property
+    def label_snrs(self) -> tuple[int, ...]:
+        return (NOISE_FREE_SNR,) if self.channel == "none" else self.snrs
+
+    def tasks(self) -> list[Task]:
+        """The grid in file order: class, then SNR, then sps, then length."""
+        return [
+            Task(c, snr, s, n)
+            for c in self.classes
+            for snr in self.label_snrs
+            for s in self.sps
+            for n in self.lengths
+        ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    modulation: str
+    snr: int
+    sps: int
+    length: int
+
+
+def snr_range(start: int, stop: int, step: int = 2) -> tuple[int, ...]:
+    """Inclusive range of SNR labels; refuses empty and reversed ranges."""
+    if step <= 0:
+        raise ValueError(f"snr: step {step} must be > 0")
+    if stop < start:
+        raise ValueError(f"snr: the range {start}..{stop} is reversed")
+    return tuple(range(start, stop + 1, step))
+
+
+def noise_std(cfg: Config, task: Task) -> float:
+    """Standard deviation of the complex noise for a unit-power signal."""
+    if cfg.channel == "none":
+        return 0.0
+    if cfg.compat:
+        return 10 ** (-task.snr / 10)
+    return float(np.sqrt(task.sps / 10 ** (task.snr / 10)))
+
+
+def nominal_snrs(cfg: Config, task: Task) -> tuple[float, float]:
+    """(per-sample SNR, Es/N0) in dB that the noise of a task gives a unit-power signal."""
+    std = noise_std(cfg, task)
+    if std == 0:
+        return np.inf, np.inf
+    per_sample = -20 * np.log10(std)
+    return per_sample, per_sample + 10 * np.log10(task.sps)
+
+
+def burst_plan(length: int) -> tuple[int, int, int]:
+    """(vectors per burst, samples skipped at a burst's start, burst length).
+
+    A burst holds about 8k samples, never fewer than one vector, and grows with the
+    vector length; its first samples, where the channel changes, are skipped.
+    """
+    skip = 64
+    per_burst = max(1, 8192 // (length + length // 4))
+    return per_burst, skip, skip + per_burst * (length + length // 4)
+
+
+def _task_seeds(cfg: Config, task: Task) -> np.random.SeedSequence:
+    cls = signals.ALL_CLASSES.index(task.modulation)
+    return np.random.SeedSequence([cfg.seed, cls, task.sps, task.length, task.snr + 1000, int(cfg.compat)])
+
+
+def make_channel(cfg: Config, task: Task, burst_len: int, seed: int):
+    """The burst_channel block of the configuration, or None for channel 'none'."""
+    from .amc_python import burst_channel
+
+    std = noise_std(cfg, task)
+    if cfg.channel == "none":
+        return None
+    if cfg.channel == "awgn":
+        # phase, timing and a small carrier offset vary, nothing else
+        return burst_channel(burst_len, std, 0.0005, 0.0, False, 4.0, 0.0, [0.0], [1.0], True, True, seed)
+    return burst_channel(
+        burst_len,
+        std,
+        500 / RML2016_RATE,
+        min(50 / RML2016_RATE, 4.0 / burst_len),
+        True,
+        4.0,
+        1.0 / RML2016_RATE,
+        [0.0, 0.9, 1.7],
+        [1.0, 0.8, 0.3],
+        True,
+        True,
+        seed,
+    )
+
+
+def run_task(cfg: Config, task: Task) -> tuple[Task, np.ndarray]:
+    """Generate the `per` complex vectors (per, length) of one task."""
+    from gnuradio import blocks, gr
+
+    ss = _task_seeds(cfg, task)
+    src_seed, chan_seed, cut_seed = (int(s) for s in ss.generate_state(3, dtype=np.uint32))
+    per_burst, skip, burst_len = burst_plan(task.length)
+    n_bursts = -(-cfg.per // per_burst)
+    warmup = 16 * task.sps + 512  # the source's filters and the channel fill up
+
+    tb = gr.top_block("amc dataset task", catch_exceptions=False)
+    # Audio just long enough for the task (it loops), so that short tasks stay cheap.
+    seconds = min(4.0, (warmup + n_bursts * burst_len) / signals.ANALOG_RATE + 0.05)
+    src = signals.modulation_source(task.modulation, task.sps, cfg.rolloff, src_seed, seconds)
+    skip_head = blocks.skiphead(gr.sizeof_gr_complex, warmup)
+    head = blocks.head(gr.sizeof_gr_complex, n_bursts * burst_len)
+    sink = blocks.vector_sink_c(1, n_bursts * burst_len)
+    # The channel comes after the warm-up, so that its bursts start where the kept stream does.
+    channel = make_channel(cfg, task, burst_len, chan_seed)
+    chain = [src, skip_head] + ([channel] if channel is not None else [])
+    tb.connect(*chain, head, sink)
+    tb.run()
+    stream = np.asarray(sink.data(), dtype=np.complex64)
+    assert len(stream) == n_bursts * burst_len
+
+    # Non-overlapping windows at random gaps after each burst's skipped start.
+    rng = np.random.default_rng(cut_seed)
+    starts = []
+    for b in range(n_bursts):
+        gaps = rng.integers(0, task.length // 4 + 1, per_burst)
+        offs = skip + np.cumsum(gaps) + np.arange(per_burst) * task.length
+        starts.extend(b * burst_len + offs)
+    starts = np.asarray(starts[: cfg.per])
+    windows = stream[starts[:, None] + np.arange(task.length)[None, :]]
+    return task, windows
+
+
+def to_vectors(cfg: Config, windows: np.ndarray, layout: str) -> np.ndarray:
+    """Normalise complex windows and lay them out as float32 (n, 2, L) or (n, L, 2)."""
+    spec = features.VectorSpec(windows.shape[1], "iq", layout, cfg.stored_normalization)
+    vectors, _ = features.transform(windows, spec)
+    return vectors
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def check_output(path: str, force: bool) -> None:
+    """Fail before any work when the output cannot or must not be written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ValueError(f"out: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise ValueError(f"out: directory {directory} is not writable")
+    if os.path.isdir(path):
+        raise ValueError(f"out: {path} is a directory")
+    if os.path.exists(path) and not force:
+        raise ValueError(f"out: {path} exists; pass --force to overwrite it")
+
+
+class _AtomicFile:
+    """A temporary file beside `path`, renamed onto it on success, removed otherwise."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __enter__(self) -> str:
+        d, name = os.path.split(os.path.abspath(self.path))
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=d)
+        os.close(fd)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        elif os.path.exists(self.tmp):
+            os.unlink(self.tmp)
+        return False
+
+
+def attributes(cfg: Config, preset: str | None) -> dict:
+    return {
+        "classes": list(cfg.classes),
+        "sps": list(cfg.sps),
+        "lengths": list(cfg.lengths),
+        "snrs": list(cfg.label_snrs),
+        "per": cfg.per,
+        "snr_definition": COMPAT_SNR_DEFINITION if cfg.compat else SNR_DEFINITION,
+        "seed": cfg.seed,
+        "channel": cfg.channel,
+        "compat": cfg.compat,
+        "normalization": cfg.stored_normalization,
+        "rolloff": cfg.rolloff,
+        "preset": preset or "",
+        "generator": f"gr-amc {__version__}",
+    }
+
+
+def _results(cfg: Config, jobs: int) -> Iterator[tuple[Task, np.ndarray]]:
+    """Task results in file order, at most 2 * jobs tasks in flight."""
+    tasks = cfg.tasks()
+    if jobs <= 1:
+        for t in tasks:
+            yield run_task(cfg, t)
+        return
+    import multiprocessing as mp
+
+    with cf.ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+        pending = []
+        it = iter(tasks)
+        for t in it:
+            pending.append(pool.submit(run_task, cfg, t))
+            if len(pending) >= 2 * jobs:
+                break
+        while pending:
+            yield pending.pop(0).result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.submit(run_task, cfg, nxt))
+
+
+class Progress:
+    """A progress bar on stderr (a line every 10 % when stderr is not a terminal)."""
+
+    def __init__(self, total: int, label: str, stream=sys.stderr):
+        self.total, self.label, self.stream = total, label, stream
+        self.done, self.t0, self.last = 0, time.monotonic(), -1
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def step(self, n: int = 1, extra: str = ""):
+        self.done += n
+        frac = self.done / self.total
+        if not self.tty and int(frac * 10) == self.last and self.done != self.total:
+            return
+        self.last = int(frac * 10)
+        bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
+        line = f"{self.label} [{bar}] {self.done}/{self.total} {time.monotonic() - self.t0:6.1f} s {extra}"
+        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
+        if self.tty and self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def generate(
+    cfg: Config,
+    out: str,
+    fmt: str,
+    jobs: int = 1,
+    force: bool = False,
+    preset: str | None = None,
+    quiet=False,
+) -> dict:
+    """Generate the dataset of `cfg` into `out` (written atomically); returns a summary."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    if fmt == "pickle" and (len(cfg.sps) > 1 or len(cfg.lengths) > 1):
+        raise ValueError("format pickle holds one sps and one length (RML2016 layout); use --format hdf5")
+    if jobs < 1:
+        raise ValueError(f"jobs {jobs} must be >= 1")
+    check_output(out, force)
+    tasks = cfg.tasks()
+    progress = None if quiet else Progress(len(tasks), "generating")
+    t0 = time.monotonic()
+    with _AtomicFile(out) as tmp:
+        writer = _write_pickle if fmt == "pickle" else _write_hdf5
+        count = writer(cfg, tmp, _results(cfg, jobs), progress, preset)
+    seconds = time.monotonic() - t0
+    return {
+        "path": out,
+        "format": fmt,
+        "vectors": count,
+        "tasks": len(tasks),
+        "seconds": seconds,
+        "vectors_per_second": count / seconds if seconds else float("inf"),
+        "sha256": file_sha256(out),
+    }
+
+
+def _write_pickle(cfg, tmp, results, progress, preset) -> int:
+    data, count = {}, 0
+    for task, windows in results:
+        data[(task.modulation, task.snr)] = to_vectors(cfg, windows, "channels_first")
+        count += len(windows)
+        if progress:
+            progress.step()
+    with open(tmp, "wb") as f:
+        pickle.dump(data, f, protocol=4)
+    return count
+
+
+def _write_hdf5(cfg, tmp, results: Iterable, progress, preset) -> int:
+    import h5py
+
+    n_per_length = cfg.per * len(cfg.classes) * len(cfg.label_snrs) * len(cfg.sps)
+    single = len(cfg.lengths) == 1
+    count = 0
+    with h5py.File(tmp, "w", libver="v110") as f:
+        for k, v in attributes(cfg, preset).items():
+            f.attrs[k] = v
+        groups = {}
+        for n in cfg.lengths:
+            g = f if single else f.create_group(f"L{n}")
+            opts = {"track_times": False}
+            groups[n] = {
+                "X": g.create_dataset(
+                    "X", (n_per_length, n, 2), "float32", chunks=(min(256, n_per_length), n, 2), **opts
+                ),
+                "Y": g.create_dataset("Y", (n_per_length, len(cfg.classes)), "int64", **opts),
+                "Z": g.create_dataset("Z", (n_per_length, 1), "int64", **opts),
+                "sps": g.create_dataset("sps", (n_per_length,), "int64", **opts),
+                "esn0_db": g.create_dataset("esn0_db", (n_per_length,), "float32", **opts),
+                "snr_db": g.create_dataset("snr_db", (n_per_length,), "float32", **opts),
+                "pos": 0,
+            }
+        for task, windows in results:
+            g = groups[task.length]
+            a, b = g["pos"], g["pos"] + len(windows)
+            g["X"][a:b] = to_vectors(cfg, windows, "channels_last")
+            onehot = np.zeros((len(windows), len(cfg.classes)), np.int64)
+            onehot[:, cfg.classes.index(task.modulation)] = 1
+            g["Y"][a:b] = onehot
+            g["Z"][a:b] = task.snr
+            g["sps"][a:b] = task.sps
+            snr_db, esn0_db = nominal_snrs(cfg, task)
+            g["esn0_db"][a:b] = esn0_db
+            g["snr_db"][a:b] = snr_db
+            g["pos"] = b
+            count += len(windows)
+            if progress:
+                progress.step()
+    return count
+
+
+def file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Loads dicts of numpy arrays and nothing else: a pickle can run code on load."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("_codecs", "encode"),  # Python 2 byte strings inside numpy's state
+        ("copy_reg", "_reconstructor"),
+        ("copyreg", "_reconstructor"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refusing to load {module}.{name}: only numpy arrays may be in a dataset"
+        )
+
+
+def read_pickle(path: str) -> dict:
+    """Read an RML2016-style pickle {(mod, snr): float32 (n, 2, L)} safely."""
+    with open(path, "rb") as f:
+        data = _NumpyOnlyUnpickler(f, encoding="latin1").load()
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{path}: not a RML2016-style dataset (expected a non-empty dict)")
+    out = {}
+    for key, value in data.items():
+        if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str | bytes)):
+            raise ValueError(f"{path}: key {key!r} is not (modulation, snr)")
+        if not isinstance(value, np.ndarray) or value.ndim != 3 or value.shape[1] != 2:
+            raise ValueError(f"{path}: value of {key!r} is not an array of shape (n, 2, L)")
+        mod = key[0].decode() if isinstance(key[0], bytes) else key[0]
+        out[(mod, int(key[1]))] = value.astype(np.float32, copy=False)
+    return out
+
+
+def read_hdf5(path: str, length: int | None = None) -> dict:
+    """Read an RML2018-style HDF5 file; returns X, Y, Z (and sps, esn0_db, snr_db when
+    present) and the attributes. Files with several lengths need `length`."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        attrs = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in f.attrs.items()}
+        g = f
+        if "X" not in f:
+            lengths = sorted(int(k[1:]) for k in f if k.startswith("L"))
+            if length is None:
+                raise ValueError(f"{path} holds lengths {lengths}: choose one")
+            if f"L{length}" not in f:
+                raise ValueError(f"{path}: no length {length} (has {lengths})")
+            g = f[f"L{length}"]
+        data = {k: g[k][()] for k in ("X", "Y", "Z", "sps", "esn0_db", "snr_db") if k in g}
+    data["attrs"] = attrs
+    return data
+
+
+def info(path: str) -> str:
+    """What a dataset file holds, in a few lines."""
+    with open(path, "rb") as f:
+        magic = f.read(8)
+    if magic.startswith(b"\x89HDF"):
+        import h5py
+
+        lines = [f"{path}: HDF5"]
+        with h5py.File(path, "r") as f:
+            for k, v in f.attrs.items():
+                lines.append(f"  {k}: {v.tolist() if hasattr(v, 'tolist') else v}")
+            groups = [("", f)] if "X" in f else [(k, f[k]) for k in sorted(f)]
+            for name, g in groups:
+                z = g["Z"][:, 0]
+                lines.append(
+                    f"  {name or '/'}: X {g['X'].shape} {g['X'].dtype}, {g['Y'].shape[1]} classes, "
+                    f"SNR {z.min()}..{z.max()} ({len(np.unique(z))} values)"
+                )
+        return "\n".join(lines)
+    data = read_pickle(path)
+    mods = sorted({m for m, _ in data})
+    snrs = sorted({s for _, s in data})
+    shape = next(iter(data.values())).shape
+    n = sum(len(v) for v in data.values())
+    return (
+        f"{path}: RML2016-style pickle\n  {len(mods)} classes: {' '.join(mods)}\n"
+        f"  SNR {snrs[0]}..{snrs[-1]} ({len(snrs)} values)\n  {n} vectors of shape {shape[1:]} float32"
+    )
