@@ -191,7 +191,7 @@ def test_interrupted_run_leaves_nothing_and_can_run_again(tmp_path, monkeypatch)
     monkeypatch.setattr(dataset, "run_task", real)
     dataset.generate(SMALL, str(out), "pickle", quiet=True)
     assert os.listdir(tmp_path) == ["x.pkl"]
-    with pytest.raises(ValueError, match="--force"):
+    with pytest.raises(ValueError, match="force"):
         dataset.generate(SMALL, str(out), "pickle", quiet=True)
 
 

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 
+import numpy as np
 import pytest
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -58,7 +59,24 @@ def compiled_examples(root, tmp_path_factory):
 
 
 def test_examples_compile_with_grcc(compiled_examples):
-    assert "vectorizer_demo" in compiled_examples
+    assert {"vectorizer_demo", "dataset_writer"} <= set(compiled_examples)
+
+
+def test_dataset_writer_example_writes_labelled_vectors(compiled_examples, root, tmp_path):
+    out = tmp_path / "8psk.h5"
+    args = "--modulation 8PSK --sps 4 --esn0 6 --length 256 --count 300 --seed 3 --out".split()
+    r = run([str(root / ".venv/bin/python"), str(compiled_examples["dataset_writer"]), *args, str(out)])
+    assert r.returncode == 0, r.stderr
+    from gnuradio.amc import dataset, signals
+
+    d = dataset.read_hdf5(str(out))
+    assert d["X"].shape == (300, 256, 2)
+    assert np.all(d["Y"][:, signals.RML2016_CLASSES.index("8PSK")] == 1)
+    assert np.all(d["Z"] == 6) and np.all(d["sps"] == 4)
+    # the channel keeps unit power; noise at Es/N0 6 dB and 4 sps adds sps / 10**0.6 = 1.0
+    assert np.mean(d["X"] ** 2) * 2 == pytest.approx(2.0, rel=0.15)
+    again = run([str(root / ".venv/bin/python"), str(compiled_examples["dataset_writer"]), *args, str(out)])
+    assert again.returncode != 0 and "exists" in again.stderr
 
 
 def test_vectorizer_example_runs(compiled_examples, gui_env):

@@ -8,5 +8,14 @@ vectorizer is in gnuradio.amc.features.
 from ._version import __version__
 from .amc_python import burst_channel, vectorizer
 from .features import VectorSpec
+from .labelled_vector_sink import labelled_vector_sink
+from .signals import modulation_source
 
-__all__ = ["__version__", "burst_channel", "vectorizer", "VectorSpec"]
+__all__ = [
+    "__version__",
+    "burst_channel",
+    "labelled_vector_sink",
+    "modulation_source",
+    "vectorizer",
+    "VectorSpec",
+]

@@ -258,7 +258,7 @@ def check_output(path: str, force: bool) -> None:
     if os.path.isdir(path):
         raise ValueError(f"out: {path} is a directory")
     if os.path.exists(path) and not force:
-        raise ValueError(f"out: {path} exists; pass --force to overwrite it")
+        raise ValueError(f"out: {path} exists; allow overwriting it (--force, overwrite=True)")
 
 
 class _AtomicFile:
@@ -391,43 +391,60 @@ def _write_pickle(cfg, tmp, results, progress, preset) -> int:
     return count
 
 
+class Hdf5Vectors:
+    """The RML2018.01a datasets (X, Y, Z) of one vector length in an HDF5 group, with
+    per-vector sps, Es/N0 and per-sample SNR beside them; rows are filled in order."""
+
+    def __init__(self, group, rows: int, length: int, n_classes: int):
+        opts = {"track_times": False}  # no timestamps: the same data gives the same bytes
+        chunk = (max(1, min(256, rows)), length, 2)
+        self.x = group.create_dataset("X", (rows, length, 2), "float32", chunks=chunk, **opts)
+        self.y = group.create_dataset("Y", (rows, n_classes), "int64", **opts)
+        self.z = group.create_dataset("Z", (rows, 1), "int64", **opts)
+        self.sps = group.create_dataset("sps", (rows,), "int64", **opts)
+        self.esn0 = group.create_dataset("esn0_db", (rows,), "float32", **opts)
+        self.snr = group.create_dataset("snr_db", (rows,), "float32", **opts)
+        self.rows, self.pos = rows, 0
+
+    def append(
+        self, vectors: np.ndarray, class_index: int, label: int, sps: int, snr_db: float, esn0_db: float
+    ):
+        """Write (n, length, 2) float32 vectors of one class and SNR label."""
+        a, b = self.pos, self.pos + len(vectors)
+        self.x[a:b] = vectors
+        onehot = np.zeros((len(vectors), self.y.shape[1]), np.int64)
+        onehot[:, class_index] = 1
+        self.y[a:b] = onehot
+        self.z[a:b] = label
+        self.sps[a:b] = sps
+        self.esn0[a:b] = esn0_db
+        self.snr[a:b] = snr_db
+        self.pos = b
+
+
 def _write_hdf5(cfg, tmp, results: Iterable, progress, preset) -> int:
     import h5py
 
-    n_per_length = cfg.per * len(cfg.classes) * len(cfg.label_snrs) * len(cfg.sps)
-    single = len(cfg.lengths) == 1
+    rows = cfg.per * len(cfg.classes) * len(cfg.label_snrs) * len(cfg.sps)
     count = 0
     with h5py.File(tmp, "w", libver="v110") as f:
         for k, v in attributes(cfg, preset).items():
             f.attrs[k] = v
-        groups = {}
-        for n in cfg.lengths:
-            g = f if single else f.create_group(f"L{n}")
-            opts = {"track_times": False}
-            groups[n] = {
-                "X": g.create_dataset(
-                    "X", (n_per_length, n, 2), "float32", chunks=(min(256, n_per_length), n, 2), **opts
-                ),
-                "Y": g.create_dataset("Y", (n_per_length, len(cfg.classes)), "int64", **opts),
-                "Z": g.create_dataset("Z", (n_per_length, 1), "int64", **opts),
-                "sps": g.create_dataset("sps", (n_per_length,), "int64", **opts),
-                "esn0_db": g.create_dataset("esn0_db", (n_per_length,), "float32", **opts),
-                "snr_db": g.create_dataset("snr_db", (n_per_length,), "float32", **opts),
-                "pos": 0,
-            }
+        single = len(cfg.lengths) == 1
+        out = {
+            n: Hdf5Vectors(f if single else f.create_group(f"L{n}"), rows, n, len(cfg.classes))
+            for n in cfg.lengths
+        }
         for task, windows in results:
-            g = groups[task.length]
-            a, b = g["pos"], g["pos"] + len(windows)
-            g["X"][a:b] = to_vectors(cfg, windows, "channels_last")
-            onehot = np.zeros((len(windows), len(cfg.classes)), np.int64)
-            onehot[:, cfg.classes.index(task.modulation)] = 1
-            g["Y"][a:b] = onehot
-            g["Z"][a:b] = task.snr
-            g["sps"][a:b] = task.sps
             snr_db, esn0_db = nominal_snrs(cfg, task)
-            g["esn0_db"][a:b] = esn0_db
-            g["snr_db"][a:b] = snr_db
-            g["pos"] = b
+            out[task.length].append(
+                to_vectors(cfg, windows, "channels_last"),
+                cfg.classes.index(task.modulation),
+                task.snr,
+                task.sps,
+                snr_db,
+                esn0_db,
+            )
             count += len(windows)
             if progress:
                 progress.step()
