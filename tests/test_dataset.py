@@ -100,6 +100,15 @@ def test_ssb_is_one_sided_and_dsb_wc_has_its_carrier():
     assert sides("AM-DSB-SC")[0] < 0.1
 
 
+@pytest.mark.parametrize("modulation, h", [("GFSK", 0.8 / np.pi), ("CPFSK", 0.5), ("GMSK", 0.5)])
+def test_fsk_keeps_its_modulation_index_whatever_the_sps(modulation, h):
+    # The instantaneous frequency peaks at h / 2 cycles per symbol on runs of equal bits.
+    for sps in (4, 8):
+        x = windows(modulation, sps, per=20)
+        f = np.angle(x[:, 1:] * np.conj(x[:, :-1])) / (2 * np.pi) * sps
+        assert 2 * np.percentile(np.abs(f), 99.5) == pytest.approx(h, rel=0.06), sps
+
+
 @pytest.mark.parametrize("modulation", ["FM", "WBFM", "GMSK", "CPFSK", "GFSK"])
 def test_constant_envelope(modulation):
     env = np.abs(windows(modulation, per=10))

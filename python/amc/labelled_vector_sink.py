@@ -39,7 +39,7 @@ class labelled_vector_sink(gr.sync_block):
         )
         if modulation not in class_list:
             raise ValueError(f"modulation {modulation!r} is not in classes: {' '.join(class_list)}")
-        signals.check_params(modulation, sps)
+        signals.check_params(sps=sps)
         if count < 1:
             raise ValueError(f"count {count} must be >= 1")
         dataset.check_output(path, overwrite)

@@ -215,11 +215,11 @@ class modulation_source(gr.hier_block2):
         self.connect(src, modulate, add_carrier, self)
 
 
-def check_params(modulation: str, sps: int, rolloff: float = 0.35) -> None:
-    """Raise ValueError naming the bad parameter."""
-    if modulation not in ALL_CLASSES:
+def check_params(modulation: str | None = None, sps: int | None = None, rolloff: float | None = None) -> None:
+    """Raise ValueError naming the first bad parameter among those given."""
+    if modulation is not None and modulation not in ALL_CLASSES:
         raise ValueError(f"modulation {modulation!r} is not one of: {', '.join(ALL_CLASSES)}")
-    if int(sps) != sps or sps < 2:
+    if sps is not None and (int(sps) != sps or sps < 2):
         raise ValueError(f"sps {sps} must be an integer >= 2")
-    if not 0.0 < rolloff <= 1.0:
+    if rolloff is not None and not 0.0 < rolloff <= 1.0:
         raise ValueError(f"rolloff {rolloff} must be in (0, 1]")
