@@ -276,6 +276,8 @@ def test_cli_generate_and_info(root, tmp_path):
         ("--snr 10 0", "reversed"),
         ("--length 8", "length"),
         ("--classes NOPE", "modulation"),
+        ("--preset rml2020", "preset"),
+        ("--snr 5", "START STOP"),
     ]
     for bad, word in bad_args:
         r = subprocess.run(
