@@ -7,6 +7,9 @@ import sys
 
 import pytest
 
+# TensorFlow's C++ start-up chatter would bury pytest's report.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 VENV_BIN = pathlib.Path(sys.executable).parent
 

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The model zoo of the papers in ../shared/papers, as Keras 3 models.
+
+Every model takes vectors exactly as amc.vectorizer makes them and says which
+(MODELS[name].spec). Custom layers are registered Keras classes (no Lambda), so a
+saved model loads with safe_mode=True.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import keras
+from keras import layers, ops
+
+from .features import VectorSpec
+
+PACKAGE = "gr_amc"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PhaseRotation(layers.Layer):
+    """y * exp(-j phi) for (batch, L, 2) I/Q and a (batch, 1) phase (PET-CGDNN, eq. 2)."""
+
+    def call(self, inputs):
+        iq, phi = inputs
+        c, s = ops.cos(phi)[:, :, None], ops.sin(phi)[:, :, None]
+        i, q = iq[..., 0:1], iq[..., 1:2]
+        return ops.concatenate([i * c + q * s, q * c - i * s], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SparseWeighting2D(layers.Layer):
+    """2DSWM of SE-JNNet: channel weights from pooled features through a small MLP,
+    then spatial weights from a convolution over channel-pooled maps; an L1 penalty
+    on both sets of weights makes them sparse."""
+
+    def __init__(self, reduction: int = 4, kernel: int = 7, l1: float = 1e-4, **kwargs):
+        super().__init__(**kwargs)
+        self.reduction, self.kernel, self.l1 = reduction, kernel, l1
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        reg = keras.regularizers.L1(self.l1)
+        hidden = max(1, channels // self.reduction)
+        self.mlp_in = layers.Dense(hidden, activation="relu", kernel_regularizer=reg)
+        self.mlp_out = layers.Dense(channels, kernel_regularizer=reg)
+        self.spatial = layers.Conv2D(1, (self.kernel, 1), padding="same", kernel_regularizer=reg)
+        self.mlp_in.build((None, channels))
+        self.mlp_out.build((None, hidden))
+        self.spatial.build((*input_shape[:-1], 2))
+
+    def call(self, x):
+        avg = ops.mean(x, axis=(1, 2))
+        mx = ops.max(x, axis=(1, 2))
+        w = ops.sigmoid(self.mlp_out(self.mlp_in(avg)) + self.mlp_out(self.mlp_in(mx)))
+        x = x * w[:, None, None, :]
+        pooled = ops.concatenate(
+            [ops.mean(x, axis=-1, keepdims=True), ops.max(x, axis=-1, keepdims=True)], -1
+        )
+        return x * ops.sigmoid(self.spatial(pooled))
+
+    def get_config(self):
+        return {**super().get_config(), "reduction": self.reduction, "kernel": self.kernel, "l1": self.l1}
+
+
+def _head(x, n_classes):
+    return layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+
+
+def cnn2(n_classes: int, window: int) -> keras.Model:
+    """O'Shea's 2-layer CNN as used in 000 and 001: (2, N) input."""
+    inp = keras.Input((2, window), name="iq")
+    x = layers.Reshape((2, window, 1))(inp)
+    x = layers.Conv2D(256, (1, 3), padding="same", activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    x = layers.Conv2D(80, (2, 3), padding="valid", activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    return keras.Model(inp, _head(x, n_classes), name="cnn2")
+
+
+def cnn_lstm(n_classes: int, window: int) -> keras.Model:
+    """000: two Conv1D + BatchNorm + pooling + dropout 0.3 blocks, then two
+    bidirectional LSTMs of 128 (the first returning sequences), dense, softmax."""
+    inp = keras.Input((window, 2), name="iq")
+    x = inp
+    for filters in (64, 128):
+        x = layers.Conv1D(filters, 8, padding="same", activation="relu")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.MaxPooling1D(2)(x)
+        x = layers.Dropout(0.3)(x)
+    x = layers.Bidirectional(layers.LSTM(128, return_sequences=True))(x)
+    x = layers.Bidirectional(layers.LSTM(128))(x)
+    x = layers.Dense(128, activation="relu")(x)
+    return keras.Model(inp, _head(x, n_classes), name="cnn_lstm")
+
+
+def cldnn(n_classes: int, window: int) -> keras.Model:
+    """001: convolutions (with batch norm and ReLU) feeding an LSTM, then dense layers."""
+    inp = keras.Input((window, 2), name="iq")
+    x = inp
+    for _ in range(2):
+        x = layers.Conv1D(64, 8, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+    x = layers.LSTM(128)(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    return keras.Model(inp, _head(x, n_classes), name="cldnn")
+
+
+def pet_cgdnn(n_classes: int, window: int) -> keras.Model:
+    """002: phase estimator (Flatten + linear Dense(1)), rotation y e^{-j phi}, Conv 75
+    (2x8), Conv 25 (1x5), GRU 128, Dense(C). Input (N, 2); the paper's (2, N) kernels
+    become (8, 2) and (5, 1) here, with the same weights and count."""
+    inp = keras.Input((window, 2), name="iq")
+    phi = layers.Dense(1, name="phase_estimator")(layers.Flatten()(inp))
+    x = PhaseRotation(name="phase_rotation")([inp, phi])
+    x = layers.Reshape((window, 2, 1))(x)
+    x = layers.Conv2D(75, (8, 2), activation="relu")(x)
+    x = layers.Conv2D(25, (5, 1), activation="relu")(x)
+    x = layers.Reshape((window - 11, 25))(x)
+    x = layers.GRU(128)(x)
+    return keras.Model(inp, _head(x, n_classes), name="pet_cgdnn")
+
+
+def lstm_ap(n_classes: int, window: int | None = None) -> keras.Model:
+    """004: two LSTM layers of 128 on amplitude-phase input of any length."""
+    inp = keras.Input((window, 2), name="amp_phase")
+    x = layers.LSTM(128, return_sequences=True)(inp)
+    x = layers.LSTM(128)(x)
+    return keras.Model(inp, _head(x, n_classes), name="lstm_ap")
+
+
+def gru2(n_classes: int, window: int) -> keras.Model:
+    """The two-layer GRU baseline of 002 and 003."""
+    inp = keras.Input((window, 2), name="iq")
+    x = layers.GRU(128, return_sequences=True)(inp)
+    x = layers.GRU(128)(x)
+    return keras.Model(inp, _head(x, n_classes), name="gru2")
+
+
+def jnnet(n_classes: int, window: int) -> keras.Model:
+    """003 without its signal enhancement: Conv 64 (6x2) and Conv 32 (3x1), each followed
+    by the L1-sparse channel + spatial weighting (2DSWM), GRU 128, GRU 64, Dense."""
+    inp = keras.Input((window, 2), name="iq")
+    x = layers.Reshape((window, 2, 1))(inp)
+    x = layers.Conv2D(64, (6, 2), padding="same", activation="relu")(x)
+    x = SparseWeighting2D(name="swm1")(x)
+    x = layers.Conv2D(32, (3, 1), padding="same", activation="relu")(x)
+    x = SparseWeighting2D(name="swm2")(x)
+    x = layers.Reshape((window, 2 * 32))(x)
+    x = layers.GRU(128, return_sequences=True)(x)
+    x = layers.GRU(64)(x)
+    return keras.Model(inp, _head(x, n_classes), name="jnnet")
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooEntry:
+    build: Callable[..., keras.Model]
+    representation: str
+    layout: str
+    normalization: str
+    variable_length: bool = False
+    paper: str = ""
+
+    def spec(self, window: int) -> VectorSpec:
+        """The vectorizer parameters that feed this model."""
+        return VectorSpec(window, self.representation, self.layout, self.normalization)
+
+
+MODELS = {
+    "cnn2": ZooEntry(cnn2, "iq", "channels_first", "l2", paper="000/001 (O'Shea)"),
+    "cnn_lstm": ZooEntry(cnn_lstm, "iq", "channels_last", "l2", paper="000"),
+    "cldnn": ZooEntry(cldnn, "iq", "channels_last", "l2", paper="001"),
+    "pet_cgdnn": ZooEntry(pet_cgdnn, "iq", "channels_last", "l2", paper="002"),
+    "lstm_ap": ZooEntry(lstm_ap, "amp_phase", "channels_last", "l2", variable_length=True, paper="004"),
+    "gru2": ZooEntry(gru2, "iq", "channels_last", "l2", paper="002/003"),
+    "jnnet": ZooEntry(jnnet, "iq", "channels_last", "l2", paper="003"),
+}
+
+
+def build(name: str, n_classes: int, window: int | None) -> keras.Model:
+    """Build a zoo model by name for `n_classes` and vectors of `window` samples
+    (None: any length, for variable-length models)."""
+    if name not in MODELS:
+        raise ValueError(f"model {name!r} is not one of: {', '.join(MODELS)}")
+    entry = MODELS[name]
+    if window is None and not entry.variable_length:
+        raise ValueError(f"model {name} needs a fixed window length")
+    if n_classes < 2:
+        raise ValueError(f"n_classes {n_classes} must be >= 2")
+    return entry.build(n_classes, window)

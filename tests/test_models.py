@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The model zoo: the papers' parameter counts, inputs as the vectorizer makes them,
+and safe loading."""
+
+import keras
+import numpy as np
+import pytest
+from gnuradio import amc
+
+from gnuradio.amc import models
+
+
+@pytest.mark.parametrize(
+    "name, n_classes, window, params",
+    [
+        ("pet_cgdnn", 11, 128, 71_871),  # 002, Table I, RML2016.10a
+        ("pet_cgdnn", 24, 1024, 75_340),  # 002, Table I, RML2018.01a
+        ("lstm_ap", 11, None, 200_075),  # 004, 2 x LSTM 128
+        ("gru2", 11, 128, 151_179),  # 002 Table I and 003 Table 6
+    ],
+)
+def test_parameter_counts_match_the_papers(name, n_classes, window, params):
+    assert models.build(name, n_classes, window).count_params() == params
+
+
+@pytest.mark.parametrize("name", list(models.MODELS))
+def test_every_model_takes_what_the_vectorizer_makes_and_loads_safely(name, tmp_path):
+    entry = models.MODELS[name]
+    spec = entry.spec(128)
+    model = models.build(name, 11, None if entry.variable_length else 128)
+    assert not any(isinstance(layer, keras.layers.Lambda) for layer in model.layers)
+    # a real vectorizer of the model's declared parameters sets the input shape
+    vec = amc.vectorizer(128, 128, spec.representation, spec.layout, spec.normalization)
+    assert vec.vlen() == int(np.prod(spec.shape))
+    if not entry.variable_length:
+        assert tuple(model.input_shape[1:]) == spec.shape
+    x = np.random.default_rng(0).standard_normal((3, *spec.shape)).astype(np.float32)
+    p = np.asarray(model(x))
+    assert p.shape == (3, 11)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(x)), p, atol=1e-6)
+
+
+def test_lstm_ap_takes_any_length():
+    model = models.build("lstm_ap", 11, None)
+    for n in (64, 128, 512):
+        assert model(np.zeros((2, n, 2), np.float32)).shape == (2, 11)
+
+
+def test_phase_rotation_undoes_a_rotation():
+    iq = np.random.default_rng(1).standard_normal((2, 16, 2)).astype(np.float32)
+    phi = np.array([[0.7], [-2.0]], np.float32)
+    z = iq[..., 0] + 1j * iq[..., 1]
+    out = np.asarray(models.PhaseRotation()([iq, phi]))
+    np.testing.assert_allclose(out[..., 0] + 1j * out[..., 1], z * np.exp(-1j * phi), atol=1e-5)
+
+
+def test_bad_model_requests():
+    with pytest.raises(ValueError, match="model"):
+        models.build("resnet", 11, 128)
+    with pytest.raises(ValueError, match="fixed window"):
+        models.build("pet_cgdnn", 11, None)
+    with pytest.raises(ValueError, match="n_classes"):
+        models.build("gru2", 1, 128)
