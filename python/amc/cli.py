@@ -104,6 +104,40 @@ def cmd_dataset_info(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from . import training
+
+    cfg = training.TrainConfig(
+        model=args.model,
+        data=args.data,
+        out=args.out,
+        length=args.length,
+        epochs=args.epochs,
+        batch=args.batch,
+        lr=args.lr,
+        lr_patience=args.lr_patience,
+        stop_patience=args.stop_patience,
+        seed=args.seed,
+        augment=training.Augment(args.augment_phase, args.augment_freq, args.augment_shift),
+        max_train=args.max_train,
+    )
+    summary = training.train(cfg, resume=args.resume, command=" ".join(["amc", *sys.argv[1:]]))
+    print(
+        f"{summary['model']}: {summary['epochs_run']} epochs, {summary['seconds_per_epoch']:.1f} s/epoch, "
+        f"best model in {os.path.join(args.out, 'model.keras')}"
+    )
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from . import training
+
+    training.evaluate(args.runs, args.out, args.confusion_snr)
+    print(open(os.path.join(args.out, "table.md")).read(), end="")
+    print(f"plots and tables in {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="amc", description="gr-amc: modulation classification for GNU Radio"
@@ -157,6 +191,32 @@ def build_parser() -> argparse.ArgumentParser:
     i = dsub.add_parser("info", help="what a dataset file holds")
     i.add_argument("file")
     i.set_defaults(func=cmd_dataset_info)
+
+    from .models import MODELS
+
+    t = sub.add_parser("train", help="train a zoo model (the papers' protocol by default)")
+    t.add_argument("--model", required=True, choices=list(MODELS))
+    t.add_argument("--data", required=True, help="dataset file (HDF5 or RML2016 pickle)")
+    t.add_argument("--out", required=True, help="run directory")
+    t.add_argument("--length", type=int, help="vector length (files holding several)")
+    t.add_argument("--epochs", type=int, default=200)
+    t.add_argument("--batch", type=int, default=400)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--lr-patience", type=int, default=5, help="epochs without improvement before halving lr")
+    t.add_argument("--stop-patience", type=int, default=50, help="epochs without improvement before stopping")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--augment-phase", action="store_true", help="random carrier phase per vector")
+    t.add_argument("--augment-freq", type=float, default=0.0, help="random frequency offset (cycles/sample)")
+    t.add_argument("--augment-shift", type=int, default=0, help="random circular time shift (samples)")
+    t.add_argument("--max-train", type=int, help="use at most this many training vectors")
+    t.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="evaluate runs on their common test split")
+    e.add_argument("runs", nargs="+", help="run directories of amc train")
+    e.add_argument("--out", required=True, help="directory for the tables and plots")
+    e.add_argument("--confusion-snr", type=int, nargs="*", default=[0, 10], help="SNRs of confusion matrices")
+    e.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("version", help="print the gr-amc version")
     p.set_defaults(func=lambda args: print(__version__) or 0)

@@ -173,14 +173,16 @@ class ZooEntry:
         return VectorSpec(window, self.representation, self.layout, self.normalization)
 
 
+# I/Q models see unit mean power per sample ("rms"): values near 1 train much faster
+# than unit-energy windows (values near 1/sqrt(N)), and the scale does not depend on N.
 MODELS = {
-    "cnn2": ZooEntry(cnn2, "iq", "channels_first", "l2", paper="000/001 (O'Shea)"),
-    "cnn_lstm": ZooEntry(cnn_lstm, "iq", "channels_last", "l2", paper="000"),
-    "cldnn": ZooEntry(cldnn, "iq", "channels_last", "l2", paper="001"),
-    "pet_cgdnn": ZooEntry(pet_cgdnn, "iq", "channels_last", "l2", paper="002"),
+    "cnn2": ZooEntry(cnn2, "iq", "channels_first", "rms", paper="000/001 (O'Shea)"),
+    "cnn_lstm": ZooEntry(cnn_lstm, "iq", "channels_last", "rms", paper="000"),
+    "cldnn": ZooEntry(cldnn, "iq", "channels_last", "rms", paper="001"),
+    "pet_cgdnn": ZooEntry(pet_cgdnn, "iq", "channels_last", "rms", paper="002"),
     "lstm_ap": ZooEntry(lstm_ap, "amp_phase", "channels_last", "l2", variable_length=True, paper="004"),
-    "gru2": ZooEntry(gru2, "iq", "channels_last", "l2", paper="002/003"),
-    "jnnet": ZooEntry(jnnet, "iq", "channels_last", "l2", paper="003"),
+    "gru2": ZooEntry(gru2, "iq", "channels_last", "rms", paper="002/003"),
+    "jnnet": ZooEntry(jnnet, "iq", "channels_last", "rms", paper="003"),
 }
 
 

@@ -1,0 +1,428 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Train zoo models on RadioML-style files the way the papers do, and evaluate them.
+
+Data go through gnuradio.amc.features, the numpy twin of the vectorizer, so a model
+sees in training exactly what the GNU Radio block gives it at run time. Files are
+read block by block, so RML2018-size files need not fit in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from . import dataset, features, models, signals
+
+SPLIT = (0.6, 0.2, 0.2)
+BLOCK_ROWS = 2048  # contiguous rows read at once
+BLOCKS_MIXED = 8  # blocks shuffled together
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclasses.dataclass
+class Data:
+    """A dataset file opened for training: labels in memory, vectors read on demand."""
+
+    path: str
+    classes: list[str]
+    y: np.ndarray  # (n,) class index
+    snr: np.ndarray  # (n,) SNR label in dB
+    length: int
+    x: object  # (n, L, 2) float32: numpy array or h5py dataset
+
+    def __len__(self):
+        return len(self.y)
+
+    def windows(self, idx: np.ndarray) -> np.ndarray:
+        """Complex windows (k, L) of the rows idx (read in sorted order)."""
+        order = np.argsort(idx)
+        rows = np.asarray(self.x[np.asarray(idx)[order]])
+        out = np.empty((len(idx), self.length), np.complex64)
+        out[order] = rows[..., 0] + 1j * rows[..., 1]
+        return out
+
+
+def _default_classes(n: int) -> list[str]:
+    for names in (signals.RML2016_CLASSES, signals.RML2018_CLASSES):
+        if len(names) == n:
+            return list(names)
+    return [f"class{i}" for i in range(n)]
+
+
+def open_data(path: str, length: int | None = None) -> Data:
+    """Open an HDF5 (RML2018 layout) or pickle (RML2016 layout) dataset."""
+    with open(path, "rb") as f:
+        is_hdf5 = f.read(4) == b"\x89HDF"
+    if is_hdf5:
+        import h5py
+
+        f = h5py.File(path, "r")
+        group = f
+        if "X" not in f:
+            lengths = sorted(int(k[1:]) for k in f if k.startswith("L"))
+            if length is None or f"L{length}" not in f:
+                raise ValueError(f"{path} holds lengths {lengths}: choose one with --length")
+            group = f[f"L{length}"]
+        y = np.argmax(group["Y"][()], axis=1)
+        classes = [str(c) for c in f.attrs["classes"]] if "classes" in f.attrs else None
+        classes = classes or _default_classes(group["Y"].shape[1])
+        x = group["X"]
+        return Data(path, classes, y, group["Z"][:, 0].astype(int), x.shape[1], x)
+    raw = dataset.read_pickle(path)
+    mods = sorted({m for m, _ in raw})
+    ordered = [c for c in signals.RML2016_CLASSES if c in mods]
+    classes = ordered if len(ordered) == len(mods) else mods
+    keys = sorted(raw, key=lambda k: (classes.index(k[0]), k[1]))
+    x = np.concatenate([raw[k] for k in keys]).transpose(0, 2, 1).copy()
+    y = np.concatenate([np.full(len(raw[k]), classes.index(k[0])) for k in keys])
+    snr = np.concatenate([np.full(len(raw[k]), k[1]) for k in keys])
+    return Data(path, classes, y, snr, x.shape[1], x)
+
+
+def split(data: Data, seed: int, fractions=SPLIT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random 6:2:2 split inside every (class, SNR) cell, the same for every model."""
+    rng = np.random.default_rng(seed)
+    parts = ([], [], [])
+    cells = data.y.astype(np.int64) * 10_000 + (data.snr - data.snr.min())
+    for cell in np.unique(cells):
+        idx = np.flatnonzero(cells == cell)
+        rng.shuffle(idx)
+        a = int(round(fractions[0] * len(idx)))
+        b = a + int(round(fractions[1] * len(idx)))
+        for part, chunk in zip(parts, (idx[:a], idx[a:b], idx[b:]), strict=True):
+            part.append(chunk)
+    return tuple(np.sort(np.concatenate(p)) for p in parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class Augment:
+    """Random impairments per vector that make a model robust to other generators."""
+
+    phase: bool = False  # uniform carrier phase
+    freq: float = 0.0  # frequency offset, uniform in [-freq, freq] cycles/sample
+    shift: int = 0  # circular time shift, uniform in [-shift, shift] samples
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.phase or self.freq:
+            n = np.arange(x.shape[1])
+            ph = rng.uniform(0, 2 * np.pi, (len(x), 1)) if self.phase else 0.0
+            f = rng.uniform(-self.freq, self.freq, (len(x), 1)) if self.freq else 0.0
+            x = x * np.exp(1j * (ph + 2 * np.pi * f * n)).astype(np.complex64)
+        if self.shift:
+            shifts = rng.integers(-self.shift, self.shift + 1, len(x))
+            x = np.stack([np.roll(row, s) for row, s in zip(x, shifts, strict=True)])
+        return x
+
+
+def batches(
+    data: Data, idx: np.ndarray, spec: features.VectorSpec, batch: int, rng, augment: Augment | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One epoch of (vectors, labels) batches in random order, read block by block."""
+    blocks = [idx[i : i + BLOCK_ROWS] for i in range(0, len(idx), BLOCK_ROWS)]
+    order = rng.permutation(len(blocks))
+    for g in range(0, len(order), BLOCKS_MIXED):
+        rows = np.concatenate([blocks[b] for b in order[g : g + BLOCKS_MIXED]])
+        rows = rows[rng.permutation(len(rows))]
+        for i in range(0, len(rows), batch):
+            part = rows[i : i + batch]
+            w = data.windows(part)
+            if augment is not None:
+                w = augment(w, rng)
+            vectors, _ = features.transform(w, spec)
+            yield vectors, data.y[part]
+
+
+def predict(model, data: Data, idx: np.ndarray, spec: features.VectorSpec, batch: int = 1024):
+    """Probabilities (len(idx), C) in the order of idx, and the seconds the model took."""
+    out, seconds = [], 0.0
+    for i in range(0, len(idx), batch):
+        part = idx[i : i + batch]
+        vectors, _ = features.transform(data.windows(part), spec)
+        t0 = time.perf_counter()
+        out.append(np.asarray(model(vectors, training=False)))
+        seconds += time.perf_counter() - t0
+    return np.concatenate(out), seconds
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    model: str
+    data: str
+    out: str
+    length: int | None = None
+    epochs: int = 200
+    batch: int = 400
+    lr: float = 1e-3
+    lr_patience: int = 5
+    stop_patience: int = 50
+    seed: int = 0
+    augment: Augment = dataclasses.field(default_factory=Augment)
+    max_train: int | None = None  # cap on training vectors (quick runs)
+
+    def check(self):
+        if self.model not in models.MODELS:
+            raise ValueError(f"model {self.model!r} is not one of: {', '.join(models.MODELS)}")
+        if not os.path.isfile(self.data):
+            raise ValueError(f"data: {self.data} is not a file")
+        for name in ("epochs", "batch", "lr_patience", "stop_patience"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} {getattr(self, name)} must be >= 1")
+        if not self.lr > 0:
+            raise ValueError(f"lr {self.lr} must be > 0")
+
+
+def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) -> dict:
+    """Train one zoo model; writes model.keras, train.json and curves.png into cfg.out."""
+    import keras
+
+    cfg.check()
+    data = open_data(cfg.data, cfg.length)
+    entry = models.MODELS[cfg.model]
+    spec = entry.spec(data.length)
+    os.makedirs(cfg.out, exist_ok=True)
+    train_idx, val_idx, _ = split(data, cfg.seed)
+    if cfg.max_train:
+        train_idx = np.sort(np.random.default_rng(cfg.seed).permutation(train_idx)[: cfg.max_train])
+        val_idx = np.sort(
+            np.random.default_rng(cfg.seed + 1).permutation(val_idx)[: max(1, cfg.max_train // 3)]
+        )
+    keras.utils.set_random_seed(cfg.seed)
+    model = models.build(cfg.model, len(data.classes), None if entry.variable_length else data.length)
+    model.compile(
+        optimizer=keras.optimizers.Adam(cfg.lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    rng = np.random.default_rng(cfg.seed)
+    val_x, _ = features.transform(data.windows(val_idx), spec)
+    val = (val_x, data.y[val_idx])
+
+    def epochs_of_batches():
+        while True:
+            yield from batches(data, train_idx, spec, cfg.batch, rng, cfg.augment)
+
+    class EpochTimer(keras.callbacks.Callback):
+        """Wall time of each epoch, for the s/epoch column of the tables."""
+
+        seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.t0)
+
+    timer = EpochTimer()
+    best = os.path.join(cfg.out, "best.keras")
+    callbacks = [
+        keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=cfg.lr_patience),
+        keras.callbacks.EarlyStopping("val_loss", patience=cfg.stop_patience),
+        keras.callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True),
+        keras.callbacks.BackupAndRestore(os.path.join(cfg.out, "backup"), delete_checkpoint=False),
+        timer,
+    ]
+    if not resume and os.path.isdir(os.path.join(cfg.out, "backup")):
+        raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
+    steps = math.ceil(len(train_idx) / cfg.batch)
+    log(f"training {cfg.model} ({model.count_params():,} parameters) on {len(train_idx):,} vectors, "
+        f"validating on {len(val_idx):,}; {steps} steps/epoch")  # fmt: skip
+    history = model.fit(
+        epochs_of_batches(),
+        steps_per_epoch=steps,
+        epochs=cfg.epochs,
+        validation_data=val,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    model = keras.saving.load_model(best, safe_mode=True)
+    model.save(os.path.join(cfg.out, "model.keras"))
+    _rmtree(os.path.join(cfg.out, "backup"))
+    summary = {
+        "model": cfg.model,
+        "params": int(model.count_params()),
+        "classes": data.classes,
+        "spec": dataclasses.asdict(spec),
+        "variable_length": entry.variable_length,
+        "data": os.path.abspath(cfg.data),
+        "data_sha256": dataset.file_sha256(cfg.data),
+        "seed": cfg.seed,
+        "config": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("model", "data", "out")},
+        "command": command,
+        "epochs_run": len(history.history["loss"]),
+        "seconds_per_epoch": float(np.median(timer.seconds)) if timer.seconds else None,
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+    }
+    _write_json(os.path.join(cfg.out, "train.json"), summary)
+    plot_history(summary["history"], os.path.join(cfg.out, "curves.png"), cfg.model)
+    return summary
+
+
+def _rmtree(path):
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _write_json(path: str, obj) -> None:
+    tmp = f"{path}.partial"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate_run(run_dir: str, data: Data | None = None, test_idx=None) -> dict:
+    """Accuracy of a trained run on its test split, per SNR and per class."""
+    import keras
+
+    with open(os.path.join(run_dir, "train.json")) as f:
+        info = json.load(f)
+    data = data or open_data(info["data"], info["spec"]["window"])
+    if test_idx is None:
+        _, _, test_idx = split(data, info["seed"])
+    model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
+    spec = features.VectorSpec(**info["spec"])
+    probs, seconds = predict(model, data, test_idx, spec)
+    pred = probs.argmax(axis=1)
+    truth, snr = data.y[test_idx], data.snr[test_idx]
+    snrs = sorted(set(snr.tolist()))
+    per_snr = {s: float(np.mean(pred[snr == s] == truth[snr == s])) for s in snrs}
+    n = len(data.classes)
+    confusion = {s: np.zeros((n, n), np.int64) for s in snrs}
+    for s, t, p in zip(snr, truth, pred, strict=True):
+        confusion[s][t, p] += 1
+    return {
+        "name": info["model"],
+        "run": run_dir,
+        "params": info["params"],
+        "seconds_per_epoch": info.get("seconds_per_epoch"),
+        "ms_per_sample": 1000 * seconds / len(test_idx),
+        "per_snr": per_snr,
+        "highest": max(per_snr.values()),
+        "average": float(np.mean(list(per_snr.values()))),
+        "per_class": {c: float(np.mean(pred[truth == i] == i)) for i, c in enumerate(data.classes)},
+        "confusion": confusion,
+        "classes": data.classes,
+        "overall": float(np.mean(pred == truth)),
+    }
+
+
+def table(results: list[dict]) -> tuple[str, str]:
+    """002's Table I for the evaluated runs, as Markdown and CSV."""
+    head = ["model", "parameters", "training s/epoch", "test ms/sample", "highest", "average"]
+    rows = []
+    for r in results:
+        spe = r["seconds_per_epoch"]
+        rows.append(
+            [
+                r["name"],
+                f"{r['params']:,}",
+                "-" if spe is None else f"{spe:.1f}",
+                f"{r['ms_per_sample']:.3f}",
+                f"{100 * r['highest']:.2f}%",
+                f"{100 * r['average']:.2f}%",
+            ]  # fmt: skip
+        )
+    md = "\n".join(
+        ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        + ["| " + " | ".join(r) + " |" for r in rows]
+    )
+    csv = "\n".join([",".join(head)] + [",".join(c.replace(",", "") for c in r) for r in rows])
+    return md + "\n", csv + "\n"
+
+
+def plot_history(history: dict, path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    for key in ("loss", "val_loss"):
+        a.plot(history.get(key, []), label=key)
+    for key in ("accuracy", "val_accuracy"):
+        b.plot(history.get(key, []), label=key)
+    a.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss")
+    b.set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy")
+    for ax in (a, b):
+        ax.grid(True)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_accuracy(results: list[dict], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for r in results:
+        snrs = sorted(r["per_snr"])
+        ax.plot(snrs, [100 * r["per_snr"][s] for s in snrs], marker="o", label=r["name"])
+    ax.set(xlabel="SNR label (dB)", ylabel="accuracy (%)", title="Accuracy against SNR", ylim=(0, 100))
+    ax.grid(True)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_confusion(result: dict, snr: int, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = result["confusion"][snr].astype(float)
+    m /= np.maximum(1, m.sum(axis=1, keepdims=True))
+    n = len(result["classes"])
+    fig, ax = plt.subplots(figsize=(max(4.0, 1 + 0.45 * n), max(3.5, 1 + 0.4 * n)))
+    ax.imshow(m, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), result["classes"], rotation=90)
+    ax.set_yticks(range(n), result["classes"])
+    for i in range(n):
+        for j in range(n):
+            if m[i, j] >= 0.01:
+                ax.text(j, i, f"{100 * m[i, j]:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if m[i, j] > 0.5 else "black")  # fmt: skip
+    ax.set(xlabel="predicted", ylabel="true", title=f"{result['name']} at {snr} dB")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def evaluate(run_dirs: list[str], out: str, confusion_snrs=(), log=print) -> list[dict]:
+    """Evaluate several runs on the same test split; writes the table (Markdown, CSV),
+    accuracy.png and confusion PNGs into `out`."""
+    os.makedirs(out, exist_ok=True)
+    results = []
+    for run in run_dirs:
+        r = evaluate_run(run)
+        results.append(r)
+        log(f"{r['name']}: highest {100 * r['highest']:.2f}%, average {100 * r['average']:.2f}%")
+        for s in confusion_snrs:
+            if s in r["confusion"]:
+                plot_confusion(r, s, os.path.join(out, f"confusion_{r['name']}_{s}dB.png"))
+    md, csv = table(results)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(out, "table.csv"), "w") as f:
+        f.write(csv)
+    plot_accuracy(results, os.path.join(out, "accuracy.png"))
+    per_snr = {r["name"]: {str(k): v for k, v in r["per_snr"].items()} for r in results}
+    _write_json(os.path.join(out, "accuracy.json"), per_snr)
+    return results

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""amc train and amc evaluate on a small generated dataset."""
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from gnuradio.amc import dataset, models, training
+from gnuradio.amc.dataset import Config
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    """Two classes (BPSK against WBFM) at high SNR: a model must learn them."""
+    path = tmp_path_factory.mktemp("data") / "small.h5"
+    cfg = Config(("BPSK", "WBFM"), (8,), (128,), (20, 30), 300, channel="awgn", seed=1)
+    dataset.generate(cfg, str(path), "hdf5", quiet=True)
+    return path
+
+
+def test_split_is_6_2_2_in_every_cell_and_disjoint(small_data):
+    data = training.open_data(str(small_data))
+    parts = training.split(data, seed=3)
+    assert [len(p) for p in parts] == [720, 240, 240]
+    assert len(np.unique(np.concatenate(parts))) == len(data)
+    for p in parts:
+        cells = np.unique(np.stack([data.y[p], data.snr[p]]), axis=1)
+        assert cells.shape[1] == 4
+    again = training.split(data, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(parts, again, strict=True))
+
+
+def test_augmentation_changes_phase_and_keeps_power():
+    x = np.exp(2j * np.pi * 0.05 * np.arange(64))[None, :].repeat(4, axis=0).astype(np.complex64)
+    y = training.Augment(phase=True, freq=0.01, shift=5)(x, np.random.default_rng(0))
+    np.testing.assert_allclose(np.abs(y), 1.0, rtol=1e-5)
+    assert not np.allclose(y, x)
+
+
+def test_train_then_evaluate(small_data, tmp_path, root):
+    amc = str(root / ".venv/bin/amc")
+    run = tmp_path / "run"
+    r = subprocess.run(
+        [amc, "train", "--model", "cnn2", "--data", str(small_data), "--out", str(run), "--epochs", "6",
+         "--batch", "32", "--seed", "1", "--augment-phase"],  # fmt: skip
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Epoch 6/6" in r.stdout + r.stderr
+    info = json.loads((run / "train.json").read_text())
+    assert info["model"] == "cnn2" and info["params"] == models.build("cnn2", 2, 128).count_params()
+    assert info["spec"]["normalization"] == "rms" and info["spec"]["layout"] == "channels_first"
+    assert info["seconds_per_epoch"] > 0 and len(info["data_sha256"]) == 64
+    assert (run / "model.keras").exists() and (run / "curves.png").stat().st_size > 10_000
+    ev = tmp_path / "eval"
+    r = subprocess.run([amc, "evaluate", str(run), "--out", str(ev), "--confusion-snr", "30"],
+                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert f"| cnn2 | {info['params']:,} |" in r.stdout
+    acc = json.loads((ev / "accuracy.json").read_text())["cnn2"]
+    assert acc["30"] > 0.8  # BPSK and WBFM at 30 dB are told apart after a few epochs
+    assert (ev / "accuracy.png").exists() and (ev / "confusion_cnn2_30dB.png").exists()
+    assert (ev / "table.csv").read_text().startswith("model,parameters,training s/epoch")
+
+
+def test_bad_training_requests(small_data, tmp_path):
+    with pytest.raises(ValueError, match="model"):
+        training.TrainConfig("resnet", str(small_data), str(tmp_path)).check()
+    with pytest.raises(ValueError, match="data"):
+        training.TrainConfig("gru2", str(tmp_path / "none.h5"), str(tmp_path)).check()
+    with pytest.raises(ValueError, match="batch"):
+        training.TrainConfig("gru2", str(small_data), str(tmp_path), batch=0).check()
