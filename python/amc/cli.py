@@ -138,6 +138,16 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from . import bundle
+
+    meta = bundle.export(args.run, args.out, args.batch, args.lengths, force=args.force)
+    files = ", ".join(v["file"] for v in meta["input"]["files"].values())
+    print(f"wrote bundle {args.out}: {meta['name']}, {len(meta['classes'])} classes, {files}")
+    bundle.load(args.out)  # proves it loads
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="amc", description="gr-amc: modulation classification for GNU Radio"
@@ -218,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--confusion-snr", type=int, nargs="*", default=[0, 10], help="SNRs of confusion matrices")
     e.set_defaults(func=cmd_evaluate)
 
+    x = sub.add_parser("export", help="export a trained run as a frozen LiteRT bundle")
+    x.add_argument("run", help="run directory of amc train")
+    x.add_argument("--out", required=True, help="bundle directory to write")
+    x.add_argument("--batch", type=int, default=64, help="vectors per model call")
+    x.add_argument("--lengths", type=int, nargs="+", help="input lengths (variable-length models)")
+    x.add_argument("--force", action="store_true", help="replace an existing bundle")
+    x.set_defaults(func=cmd_export)
+
     p = sub.add_parser("version", help="print the gr-amc version")
     p.set_defaults(func=lambda args: print(__version__) or 0)
     return parser
@@ -227,6 +245,6 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError, pickle.UnpicklingError) as e:
+    except (ValueError, OSError, pickle.UnpicklingError) as e:  # BundleError is a ValueError
         print(f"amc: error: {e}", file=sys.stderr)
         return 2

@@ -37,6 +37,7 @@ class Data:
     snr: np.ndarray  # (n,) SNR label in dB
     length: int
     x: object  # (n, L, 2) float32: numpy array or h5py dataset
+    attrs: dict = dataclasses.field(default_factory=dict)  # what the file says of itself
 
     def __len__(self):
         return len(self.y)
@@ -75,7 +76,8 @@ def open_data(path: str, length: int | None = None) -> Data:
         classes = [str(c) for c in f.attrs["classes"]] if "classes" in f.attrs else None
         classes = classes or _default_classes(group["Y"].shape[1])
         x = group["X"]
-        return Data(path, classes, y, group["Z"][:, 0].astype(int), x.shape[1], x)
+        attrs = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in f.attrs.items()}
+        return Data(path, classes, y, group["Z"][:, 0].astype(int), x.shape[1], x, attrs)
     raw = dataset.read_pickle(path)
     mods = sorted({m for m, _ in raw})
     ordered = [c for c in signals.RML2016_CLASSES if c in mods]
@@ -254,6 +256,12 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         "variable_length": entry.variable_length,
         "data": os.path.abspath(cfg.data),
         "data_sha256": dataset.file_sha256(cfg.data),
+        "data_attrs": {
+            "snr_range": [int(data.snr.min()), int(data.snr.max())],
+            **{
+                k: data.attrs[k] for k in ("sps", "channel", "snr_definition", "generator") if k in data.attrs
+            },
+        },
         "seed": cfg.seed,
         "config": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("model", "data", "out")},
         "command": command,

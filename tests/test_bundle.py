@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Frozen bundles: every zoo model exports to LiteRT and gives Keras's probabilities;
+loading refuses incomplete, inconsistent and unsafe bundles."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import yaml
+
+from gnuradio.amc import bundle, models
+
+TOLERANCE = 1e-5  # |LiteRT - Keras| per probability
+
+
+def fake_run(tmp_path, name, window=128, n_classes=11):
+    """A run directory as amc train writes it, with an untrained (random) model."""
+    run = tmp_path / f"run_{name}"
+    run.mkdir()
+    entry = models.MODELS[name]
+    model = models.build(name, n_classes, None if entry.variable_length else window)
+    model.save(run / "model.keras")
+    info = {
+        "model": name,
+        "params": model.count_params(),
+        "classes": [f"c{i}" for i in range(n_classes)],
+        "spec": {
+            "window": window,
+            "representation": entry.representation,
+            "layout": entry.layout,
+            "normalization": entry.normalization,
+            "fft_size": 0,
+            "fft_avg": 1,
+        },  # fmt: skip
+        "variable_length": entry.variable_length,
+        "data": "/data/x.h5",
+        "data_sha256": "0" * 64,
+        "seed": 0,
+        "command": "amc train ...",
+    }
+    (run / "train.json").write_text(json.dumps(info))
+    return run, model
+
+
+@pytest.mark.parametrize("name", list(models.MODELS))
+def test_exported_model_matches_keras(name, tmp_path):
+    lengths = (64, 128) if models.MODELS[name].variable_length else None
+    run, model = fake_run(tmp_path, name)
+    out = tmp_path / "bundle"
+    meta = bundle.export(str(run), str(out), batch=16, lengths=lengths)
+    b = bundle.load(str(out))
+    assert b.classes == meta["classes"] and b.lengths == list(lengths or (128,))
+    for n in b.lengths:
+        spec = b.spec(n)
+        x = (
+            np.random.default_rng(n).standard_normal((37, *spec.shape)).astype(np.float32)
+        )  # not a batch multiple
+        got = b.runner(n).predict(x)
+        np.testing.assert_allclose(got, np.asarray(model(x)), atol=TOLERANCE)
+    assert sum(p.stat().st_size for p in out.iterdir()) < 5 * 2**20 or name == "cnn2"
+
+
+@pytest.fixture(scope="module")
+def good_bundle(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("b")
+    run, _ = fake_run(tmp, "pet_cgdnn")
+    out = tmp / "bundle"
+    bundle.export(str(run), str(out), batch=8)
+    return out
+
+
+def broken(good, tmp_path, edit):
+    copy = tmp_path / "broken"
+    shutil.copytree(good, copy)
+    meta = yaml.safe_load((copy / "bundle.yaml").read_text())
+    edit(meta, copy)
+    (copy / "bundle.yaml").write_text(yaml.safe_dump(meta))
+    return str(copy)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m, d: m.pop("classes"), "lacks 'classes'"),
+        (lambda m, d: m["input"].update(representation="polar"), "unknown representation"),
+        (lambda m, d: m["input"].update(normalization="max"), "unknown normalization"),
+        (lambda m, d: m.update(runtime="onnx"), "runtime"),
+        (lambda m, d: m.update(classes=["a"]), "at least two"),
+        (lambda m, d: (d / "model_128.tflite").write_bytes(b"\0" * 100), "checksum"),
+        (lambda m, d: (d / "model_128.tflite").unlink(), "missing"),
+        (lambda m, d: m["input"]["files"][128].update(file="../../etc/passwd"), "bad model file name"),
+        (lambda m, d: m["input"].update(lengths=[128, 256]), "no file for length 256"),
+    ],
+)
+def test_bad_bundles_are_refused_with_the_reason(good_bundle, tmp_path, edit, message):
+    with pytest.raises(bundle.BundleError, match=message):
+        bundle.load(broken(good_bundle, tmp_path, edit))
+
+
+def test_yaml_with_python_objects_is_refused(good_bundle, tmp_path):
+    copy = tmp_path / "evil"
+    shutil.copytree(good_bundle, copy)
+    (copy / "bundle.yaml").write_text("!!python/object/apply:os.system ['touch pwned']\n")
+    with pytest.raises(bundle.BundleError, match="not plain YAML"):
+        bundle.load(str(copy))
+    with pytest.raises(bundle.BundleError, match="no bundle.yaml"):
+        bundle.load(str(tmp_path))
+
+
+def test_export_refuses_to_overwrite(good_bundle, tmp_path):
+    run, _ = fake_run(tmp_path, "gru2")
+    with pytest.raises(ValueError, match="exists"):
+        bundle.export(str(run), str(good_bundle))
