@@ -7,7 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from gnuradio.amc import dataset, models, training
+from gnuradio.amc import dataset, features, models, training
 from gnuradio.amc.dataset import Config
 
 
@@ -30,6 +30,24 @@ def test_split_is_6_2_2_in_every_cell_and_disjoint(small_data):
         assert cells.shape[1] == 4
     again = training.split(data, seed=3)
     assert all(np.array_equal(a, b) for a, b in zip(parts, again, strict=True))
+
+
+def test_every_batch_mixes_classes_and_snrs():
+    # rows sorted by class then SNR, as dataset files are: batches must still mix them
+    n_cls, n_snr, per = 11, 20, 100
+    y = np.repeat(np.arange(n_cls), n_snr * per)
+    snr = np.tile(np.repeat(np.arange(n_snr), per), n_cls)
+    x = np.zeros((len(y), 16, 2), np.float32)
+    x[:, :, 0] = 1.0
+    data = training.Data("mem", [str(i) for i in range(n_cls)], y, snr, 16, x)
+    spec = features.VectorSpec(16, normalization="none")
+    seen = 0
+    for _vectors, labels in training.batches(data, np.arange(len(y)), spec, 400, np.random.default_rng(0)):
+        seen += len(labels)
+        if len(labels) == 400:
+            assert len(np.unique(labels)) == n_cls
+            assert np.bincount(labels, minlength=n_cls).max() < 80  # about 36 each
+    assert seen == len(y)
 
 
 def test_augmentation_changes_phase_and_keeps_power():

@@ -20,8 +20,11 @@ import numpy as np
 from . import dataset, features, models, signals
 
 SPLIT = (0.6, 0.2, 0.2)
-BLOCK_ROWS = 2048  # contiguous rows read at once
-BLOCKS_MIXED = 8  # blocks shuffled together
+# Files are sorted by class and SNR. Batches are drawn from groups of BLOCKS_MIXED
+# random blocks of BLOCK_ROWS contiguous rows: small blocks keep every batch a mix of
+# classes and SNRs, contiguous ones keep HDF5 reads efficient.
+BLOCK_ROWS = 64
+BLOCKS_MIXED = 256
 
 
 # --------------------------------------------------------------------------- data
@@ -212,6 +215,16 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         while True:
             yield from batches(data, train_idx, spec, cfg.batch, rng, cfg.augment)
 
+    import tensorflow as tf
+
+    # tf.data runs the generator (reading, augmenting, transforming) in its own thread
+    # while the model trains on the previous batches.
+    shape = (None, *spec.shape) if not entry.variable_length else (None, data.length, 2)
+    stream = tf.data.Dataset.from_generator(
+        epochs_of_batches,
+        output_signature=(tf.TensorSpec(shape, tf.float32), tf.TensorSpec((None,), tf.int64)),
+    ).prefetch(4)
+
     class EpochTimer(keras.callbacks.Callback):
         """Wall time of each epoch, for the s/epoch column of the tables."""
 
@@ -238,11 +251,12 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
     log(f"training {cfg.model} ({model.count_params():,} parameters) on {len(train_idx):,} vectors, "
         f"validating on {len(val_idx):,}; {steps} steps/epoch")  # fmt: skip
     history = model.fit(
-        epochs_of_batches(),
+        stream,
         steps_per_epoch=steps,
         epochs=cfg.epochs,
         validation_data=val,
         callbacks=callbacks,
+        shuffle=False,  # batches() shuffles
         verbose=2,
     )
     model = keras.saving.load_model(best, safe_mode=True)
