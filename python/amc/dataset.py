@@ -263,7 +263,7 @@ def check_output(path: str, force: bool) -> None:
         raise ValueError(f"out: {path} exists; allow overwriting it (--force, overwrite=True)")
 
 
-class _AtomicFile:
+class AtomicFile:
     """A temporary file beside `path`, renamed onto it on success, removed otherwise."""
 
     def __init__(self, path: str):
@@ -369,7 +369,7 @@ def generate(
     tasks = cfg.tasks()
     progress = None if quiet else Progress(len(tasks), "generating")
     t0 = time.monotonic()
-    with _AtomicFile(out) as tmp:
+    with AtomicFile(out) as tmp:
         writer = _write_pickle if fmt == "pickle" else _write_hdf5
         count = writer(cfg, tmp, _results(cfg, jobs), progress, preset)
     seconds = time.monotonic() - t0

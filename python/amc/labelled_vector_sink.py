@@ -76,7 +76,7 @@ class labelled_vector_sink(gr.sync_block):
 
         n = self.received
         snr_db = self.esn0_db - 10 * np.log10(self.sps)
-        with dataset._AtomicFile(self.path) as tmp, h5py.File(tmp, "w", libver="v110") as f:
+        with dataset.AtomicFile(self.path) as tmp, h5py.File(tmp, "w", libver="v110") as f:
             f.attrs.update(
                 {
                     "classes": list(self.classes),

@@ -294,11 +294,22 @@ def _rmtree(path):
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _write_text(path: str, text: str) -> None:
+    with dataset.AtomicFile(path) as tmp, open(tmp, "w") as f:
+        f.write(text)
+
+
 def _write_json(path: str, obj) -> None:
-    tmp = f"{path}.partial"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
+    _write_text(path, json.dumps(obj, indent=1))
+
+
+def _save_png(fig, path: str) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    with dataset.AtomicFile(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -380,9 +391,7 @@ def plot_history(history: dict, path: str, title: str) -> None:
     for ax in (a, b):
         ax.grid(True)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save_png(fig, path)
 
 
 def plot_accuracy(results: list[dict], path: str) -> None:
@@ -398,9 +407,7 @@ def plot_accuracy(results: list[dict], path: str) -> None:
     ax.set(xlabel="SNR label (dB)", ylabel="accuracy (%)", title="Accuracy against SNR", ylim=(0, 100))
     ax.grid(True)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save_png(fig, path)
 
 
 def plot_confusion(result: dict, snr: int, path: str) -> None:
@@ -422,9 +429,7 @@ def plot_confusion(result: dict, snr: int, path: str) -> None:
                 ax.text(j, i, f"{100 * m[i, j]:.0f}", ha="center", va="center", fontsize=7,
                         color="white" if m[i, j] > 0.5 else "black")  # fmt: skip
     ax.set(xlabel="predicted", ylabel="true", title=f"{result['name']} at {snr} dB")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save_png(fig, path)
 
 
 def evaluate(run_dirs: list[str], out: str, confusion_snrs=(), log=print) -> list[dict]:
@@ -440,10 +445,8 @@ def evaluate(run_dirs: list[str], out: str, confusion_snrs=(), log=print) -> lis
             if s in r["confusion"]:
                 plot_confusion(r, s, os.path.join(out, f"confusion_{r['name']}_{s}dB.png"))
     md, csv = table(results)
-    with open(os.path.join(out, "table.md"), "w") as f:
-        f.write(md)
-    with open(os.path.join(out, "table.csv"), "w") as f:
-        f.write(csv)
+    _write_text(os.path.join(out, "table.md"), md)
+    _write_text(os.path.join(out, "table.csv"), csv)
     plot_accuracy(results, os.path.join(out, "accuracy.png"))
     per_snr = {r["name"]: {str(k): v for k, v in r["per_snr"].items()} for r in results}
     _write_json(os.path.join(out, "accuracy.json"), per_snr)
