@@ -6,6 +6,7 @@
 #include "vectorizer_impl.h"
 #include <gnuradio/io_signature.h>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -29,7 +30,8 @@ vectorizer::sptr vectorizer::make(int window,
                                   const std::string& layout,
                                   const std::string& normalization,
                                   int fft_size,
-                                  int fft_avg)
+                                  int fft_avg,
+                                  bool power_tags)
 {
     if (hop < 1) {
         throw std::invalid_argument("amc.vectorizer: hop " + std::to_string(hop) +
@@ -38,21 +40,23 @@ vectorizer::sptr vectorizer::make(int window,
     }
     window_transform xform(
         window, representation, layout, normalization, fft_size, fft_avg);
-    return gnuradio::make_block_sptr<vectorizer_impl>(std::move(xform), hop);
+    return gnuradio::make_block_sptr<vectorizer_impl>(std::move(xform), hop, power_tags);
 }
 
-vectorizer_impl::vectorizer_impl(window_transform&& xform, int hop)
+vectorizer_impl::vectorizer_impl(window_transform&& xform, int hop, bool power_tags)
     : gr::block("vectorizer",
                 gr::io_signature::make(1, 1, sizeof(gr_complex)),
                 gr::io_signature::make(1, 1, sizeof(float) * xform.vlen())),
       d_xform(std::move(xform)),
       d_hop(hop),
+      d_power_tags(power_tags),
       d_span(std::min(hop, d_xform.window())),
       d_carry(d_xform.window() > k_max_request ? d_xform.window() : 0),
       d_window_key(pmt::intern("amc_window")),
       d_flag_key(pmt::intern("amc_flag")),
       d_nonfinite_val(pmt::intern("nonfinite")),
       d_silent_val(pmt::intern("silent")),
+      d_power_key(pmt::intern("amc_power")),
       d_srcid(pmt::intern(alias()))
 {
     set_relative_rate(1, static_cast<uint64_t>(hop));
@@ -92,6 +96,14 @@ void vectorizer_impl::emit(const gr_complex* in, float* out, uint64_t out_offset
 
     switch (d_xform.transform(in, out)) {
     case window_transform::verdict::ok:
+        if (d_power_tags) {
+            const double power = d_xform.energy() / d_xform.window();
+            add_item_tag(0,
+                         out_offset,
+                         d_power_key,
+                         pmt::from_double(10.0 * std::log10(power)),
+                         d_srcid);
+        }
         break;
     case window_transform::verdict::nonfinite: {
         const uint64_t count = ++d_nonfinite;

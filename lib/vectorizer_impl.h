@@ -20,6 +20,7 @@ class vectorizer_impl : public vectorizer
 private:
     window_transform d_xform;
     const int d_hop;
+    const bool d_power_tags;
     // Upstream tags move to the vector whose span ends at start + min(hop, window).
     const int d_span;
 
@@ -41,6 +42,7 @@ private:
     const pmt::pmt_t d_flag_key;
     const pmt::pmt_t d_nonfinite_val;
     const pmt::pmt_t d_silent_val;
+    const pmt::pmt_t d_power_key;
     const pmt::pmt_t d_srcid;
 
     void fetch_tags(uint64_t upto);
@@ -48,7 +50,7 @@ private:
 
 public:
     //! \p xform carries the validated window parameters; hop is checked by make().
-    vectorizer_impl(window_transform&& xform, int hop);
+    vectorizer_impl(window_transform&& xform, int hop, bool power_tags);
 
     void forecast(int noutput_items, gr_vector_int& ninput_items_required) override;
     int general_work(int noutput_items,
@@ -62,6 +64,7 @@ public:
     uint64_t windows_out() const override { return d_windows.load(); }
     uint64_t nonfinite_windows() const override { return d_nonfinite.load(); }
     uint64_t silent_windows() const override { return d_silent.load(); }
+    bool power_tags() const override { return d_power_tags; }
 };
 
 } // namespace amc

@@ -176,6 +176,7 @@ window_transform::verdict window_transform::transform(const gr_complex* in, floa
     // Sum of I^2 + Q^2 over the window; NaN and Inf propagate into it, so one
     // pass both measures the energy and screens the window.
     double energy = sum_of_squares(reinterpret_cast<const float*>(in), 2 * n);
+    d_energy = 0.0;
     double undo = 1.0; // factor that restores the input's scale for "none"
     if (!(energy >= k_min_energy && energy <= k_max_energy)) {
         // Zero, tiny, huge or poisoned: decide in double precision.
@@ -184,6 +185,7 @@ window_transform::verdict window_transform::transform(const gr_complex* in, floa
             std::fill(out, out + d_vlen, 0.0f);
             return v;
         }
+        d_energy = energy;
         // Scale by a power of two (exact) to about unit energy, so that the
         // float arithmetic below neither overflows nor underflows.
         int exp2;
@@ -195,6 +197,9 @@ window_transform::verdict window_transform::transform(const gr_complex* in, floa
         x = d_rescaled.data();
         undo = std::ldexp(1.0, exp2);
         energy = sum_of_squares(reinterpret_cast<const float*>(x), 2 * n);
+    }
+    if (x == in) {
+        d_energy = energy;
     }
     const float scale =
         static_cast<float>(scale_of(x, energy) * (d_norm == norm_t::none ? undo : 1.0));

@@ -48,6 +48,9 @@ public:
      */
     verdict transform(const gr_complex* in, float* out);
 
+    //! Sum of |x|^2 over the last window transformed (0 when it was flagged).
+    double energy() const { return d_energy; }
+
 private:
     //! Scale factor of the normalization for a window \p x of float-normal \p energy.
     double scale_of(const gr_complex* x, double energy);
@@ -61,6 +64,7 @@ private:
     int d_fft_size = 0;
     int d_fft_avg = 1;
     int d_vlen = 0;
+    double d_energy = 0.0;
 
     volk::vector<float> d_a;             // scratch: amplitude / magnitudes
     volk::vector<float> d_b;             // scratch: phase / spectrum accumulator

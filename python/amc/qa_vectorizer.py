@@ -201,6 +201,28 @@ class qa_vectorizer(gr_unittest.TestCase):
             self.assertEqual(blk.vlen(), spec.vlen)
             self.assertEqual((blk.window(), blk.hop()), (64, 64))
 
+    def test_009_power_tags_give_window_power_in_db(self):
+        rng = np.random.default_rng(9)
+        stream = random_stream(rng, 20 * 128)
+        stream[5 * 128 : 6 * 128] *= 1e-3  # 60 dB down
+        stream[8 * 128 : 9 * 128] = 0  # silent: flagged, no power
+        tb = gr.top_block()
+        blk = amc.vectorizer(128, 128, "iq", "channels_last", "rms", power_tags=True)
+        sink = blocks.vector_sink_f(256)
+        tb.connect(blocks.vector_source_c(stream.tolist()), blk, sink)
+        tb.run()
+        power = {
+            t.offset: pmt.to_double(t.value)
+            for t in sink.tags()
+            if pmt.symbol_to_string(t.key) == "amc_power"
+        }
+        self.assertTrue(blk.power_tags())
+        self.assertEqual(sorted(power), [i for i in range(20) if i != 8])
+        for i, db in power.items():
+            w = stream[i * 128 : (i + 1) * 128]
+            self.assertAlmostEqual(db, 10 * np.log10(np.mean(np.abs(w) ** 2)), places=4)
+        self.assertLess(power[5], power[4] - 50)
+
 
 if __name__ == "__main__":
     gr_unittest.run(qa_vectorizer)

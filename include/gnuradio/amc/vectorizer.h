@@ -50,6 +50,10 @@ namespace amc {
  * for hop > window, to the vector of the window that contains the tag or that
  * follows the skipped samples it sits on. Their sample-exact offset is thereby
  * rounded to the window; the amc_window tag gives the window's start.
+ *
+ * With \p power_tags, every unflagged vector also carries \c amc_power (double):
+ * the window's power before normalization, 10 log10(mean |x|^2) in dB, which
+ * amc.decision's energy gate reads.
  */
 class AMC_API vectorizer : virtual public gr::block
 {
@@ -67,6 +71,7 @@ public:
      * \param normalization "none", "l2", "rms", "peak" or "l1".
      * \param fft_size FFT length for "mag_fft"; 0 means window / fft_avg.
      * \param fft_avg Number of consecutive FFTs averaged for "mag_fft" (>= 1).
+     * \param power_tags Tag every vector with its window power (amc_power, dB).
      *
      * \note Throws std::invalid_argument naming the parameter and its allowed
      * values when a parameter is out of range, and when fft_size * fft_avg differs
@@ -78,7 +83,8 @@ public:
                      const std::string& layout = "channels_last",
                      const std::string& normalization = "l2",
                      int fft_size = 0,
-                     int fft_avg = 1);
+                     int fft_avg = 1,
+                     bool power_tags = false);
 
     //! Window length N in samples.
     virtual int window() const = 0;
@@ -92,6 +98,8 @@ public:
     virtual uint64_t nonfinite_windows() const = 0;
     //! Windows of zero energy (output as zeros).
     virtual uint64_t silent_windows() const = 0;
+    //! Whether vectors carry amc_power tags.
+    virtual bool power_tags() const = 0;
 };
 
 } // namespace amc

@@ -22,6 +22,7 @@ namespace py = pybind11;
 /**************************************/
 // BINDING_FUNCTION_PROTOTYPES(
     void bind_burst_channel(py::module& m);
+    void bind_decision(py::module& m);
     void bind_vectorizer(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
@@ -52,6 +53,7 @@ PYBIND11_MODULE(amc_python, m)
     /**************************************/
     // BINDING_FUNCTION_CALLS(
     bind_burst_channel(m);
+    bind_decision(m);
     bind_vectorizer(m);
     // ) END BINDING_FUNCTION_CALLS
 }

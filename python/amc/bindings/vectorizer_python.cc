@@ -14,7 +14,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(vectorizer.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(383574b6cd87a7d63c10535212dcbafa)                     */
+/* BINDTOOL_HEADER_FILE_HASH(d526224de232ea323c0a6bb2819e957e)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -44,6 +44,7 @@ void bind_vectorizer(py::module& m)
              py::arg("normalization") = "l2",
              py::arg("fft_size") = 0,
              py::arg("fft_avg") = 1,
+             py::arg("power_tags") = false,
              D(vectorizer, make))
 
 
@@ -65,6 +66,9 @@ void bind_vectorizer(py::module& m)
 
 
         .def("silent_windows", &vectorizer::silent_windows, D(vectorizer, silent_windows))
+
+
+        .def("power_tags", &vectorizer::power_tags, D(vectorizer, power_tags))
 
         ;
 }

@@ -43,3 +43,6 @@ static const char* __doc_gr_amc_vectorizer_nonfinite_windows = R"doc()doc";
 
 
 static const char* __doc_gr_amc_vectorizer_silent_windows = R"doc()doc";
+
+
+static const char* __doc_gr_amc_vectorizer_power_tags = R"doc()doc";
