@@ -2,45 +2,16 @@
 """Frozen bundles: every zoo model exports to LiteRT and gives Keras's probabilities;
 loading refuses incomplete, inconsistent and unsafe bundles."""
 
-import json
 import shutil
 
 import numpy as np
 import pytest
 import yaml
 
+from conftest import fake_run
 from gnuradio.amc import bundle, models
 
 TOLERANCE = 1e-5  # |LiteRT - Keras| per probability
-
-
-def fake_run(tmp_path, name, window=128, n_classes=11):
-    """A run directory as amc train writes it, with an untrained (random) model."""
-    run = tmp_path / f"run_{name}"
-    run.mkdir()
-    entry = models.MODELS[name]
-    model = models.build(name, n_classes, None if entry.variable_length else window)
-    model.save(run / "model.keras")
-    info = {
-        "model": name,
-        "params": model.count_params(),
-        "classes": [f"c{i}" for i in range(n_classes)],
-        "spec": {
-            "window": window,
-            "representation": entry.representation,
-            "layout": entry.layout,
-            "normalization": entry.normalization,
-            "fft_size": 0,
-            "fft_avg": 1,
-        },  # fmt: skip
-        "variable_length": entry.variable_length,
-        "data": "/data/x.h5",
-        "data_sha256": "0" * 64,
-        "seed": 0,
-        "command": "amc train ...",
-    }
-    (run / "train.json").write_text(json.dumps(info))
-    return run, model
 
 
 @pytest.mark.parametrize("name", list(models.MODELS))

@@ -7,6 +7,7 @@ vectorizer is in gnuradio.amc.features.
 
 from ._version import __version__
 from .amc_python import burst_channel, decision, vectorizer
+from .classifier import classifier
 from .features import VectorSpec
 from .labelled_vector_sink import labelled_vector_sink
 from .signals import modulation_source
@@ -14,6 +15,7 @@ from .signals import modulation_source
 __all__ = [
     "__version__",
     "burst_channel",
+    "classifier",
     "decision",
     "labelled_vector_sink",
     "modulation_source",

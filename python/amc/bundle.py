@@ -20,14 +20,17 @@ import tempfile
 import numpy as np
 import yaml
 
-from . import features, models
+from . import features
 from ._version import __version__
 
 FORMAT = 1
 METADATA = "bundle.yaml"
 RUNTIME = "litert"
-DEFAULT_BATCH = 64
+DEFAULT_BATCH = 256  # most vectors per model call
 VARIABLE_LENGTHS = (64, 128, 256, 512, 1024)
+KERAS_FILE = "model.keras"  # the float model, for the TensorFlow backend
+SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundles")
+DEFAULT = "rml2016_vgg128"  # what "default" names
 
 
 def _unrolled(model):
@@ -49,13 +52,13 @@ def _unrolled(model):
     return copy
 
 
-def to_litert(model, shape: tuple[int, ...], batch: int = DEFAULT_BATCH) -> bytes:
-    """Convert a Keras model to a LiteRT flatbuffer for inputs (batch, *shape)."""
+def to_litert(model, shape: tuple[int, ...]) -> bytes:
+    """Convert a Keras model to a LiteRT flatbuffer for inputs (any batch, *shape)."""
     import tensorflow as tf
 
     fixed = _unrolled(model)
     with tempfile.TemporaryDirectory() as d:
-        fixed.export(d, format="tf_saved_model", input_signature=[tf.TensorSpec([batch, *shape], tf.float32)],
+        fixed.export(d, format="tf_saved_model", input_signature=[tf.TensorSpec([None, *shape], tf.float32)],
                      verbose=False)  # fmt: skip
         return tf.lite.TFLiteConverter.from_saved_model(d).convert()
 
@@ -70,6 +73,8 @@ def export(
 ) -> dict:
     """Write the bundle of a trained run (amc train's directory) to `out`, atomically."""
     import keras
+
+    from . import models
 
     if os.path.exists(out) and not force:
         raise ValueError(f"out: {out} exists; allow overwriting it (--force)")
@@ -94,8 +99,9 @@ def export(
                 fixed.set_weights(model.get_weights())
             name = f"model_{n}.tflite"
             with open(os.path.join(tmp, name), "wb") as f:
-                f.write(to_litert(fixed, s.shape, batch))
+                f.write(to_litert(fixed, s.shape))
             files[n] = {"file": name, "sha256": _sha256(os.path.join(tmp, name))}
+        shutil.copyfile(os.path.join(run_dir, "model.keras"), os.path.join(tmp, KERAS_FILE))
         meta = {
             "format": FORMAT,
             "name": info["model"],
@@ -109,6 +115,7 @@ def export(
                 "lengths": [int(n) for n in lengths],
                 "files": {int(n): v for n, v in files.items()},
             },
+            "keras": {"file": KERAS_FILE, "sha256": _sha256(os.path.join(tmp, KERAS_FILE))},
             "trained_on": {
                 "data": os.path.basename(info["data"]),
                 "data_sha256": info["data_sha256"],
@@ -140,10 +147,17 @@ def _need(cond: bool, path: str, what: str):
         raise BundleError(f"bundle {path}: {what}")
 
 
+BACKENDS = ("litert", "tensorflow")
+
+
 @dataclasses.dataclass
 class Bundle:
     path: str
     meta: dict
+
+    @property
+    def name(self) -> str:
+        return self.meta["name"]
 
     @property
     def classes(self) -> list[str]:
@@ -157,19 +171,76 @@ class Bundle:
         i = self.meta["input"]
         return features.VectorSpec(length, i["representation"], i["layout"], i["normalization"])
 
-    def runner(self, length: int, threads: int = 1) -> Runner:
+    def check_input(self, window: int, representation: str, layout: str, normalization: str) -> None:
+        """Refuse vectors the model was not trained on, naming the parameter that differs."""
+        i = self.meta["input"]
+        for param, given in (("representation", representation), ("layout", layout),
+                             ("normalization", normalization)):  # fmt: skip
+            if given != i[param]:
+                raise BundleError(
+                    f"{param} {given!r} does not match model {self.name} ({self.path}), "
+                    f"which takes {param} {i[param]!r}: set the vectorizer and classifier to it"
+                )
+        if window not in self.lengths:
+            raise BundleError(
+                f"window {window} does not match model {self.name} ({self.path}), "
+                f"which takes {' or '.join(map(str, self.lengths))} samples"
+            )
+
+    def runner(self, length: int, threads: int = 1, backend: str = "litert"):
+        """A predictor for vectors of `length` samples: LiteRT (default) or TensorFlow."""
         if length not in self.lengths:
             raise BundleError(f"bundle {self.path}: no model for length {length} (has {self.lengths})")
+        if backend not in BACKENDS:
+            raise BundleError(f"backend {backend!r} is not one of: {', '.join(BACKENDS)}")
+        shape = self.spec(length).shape
+        if backend == "tensorflow":
+            _need("keras" in self.meta, self.path, "has no Keras model for the tensorflow backend")
+            return KerasRunner(os.path.join(self.path, self.meta["keras"]["file"]), self.meta["batch"], shape)
         entry = self.meta["input"]["files"][length]
-        return Runner(
-            os.path.join(self.path, entry["file"]), self.meta["batch"], self.spec(length).shape, threads
-        )
+        return Runner(os.path.join(self.path, entry["file"]), self.meta["batch"], shape, threads)
+
+
+def shipped() -> list[str]:
+    """Names of the bundles installed with gr-amc."""
+    if not os.path.isdir(SHIPPED_DIR):
+        return []
+    return sorted(
+        d for d in os.listdir(SHIPPED_DIR) if os.path.isfile(os.path.join(SHIPPED_DIR, d, METADATA))
+    )
+
+
+def resolve(model: str) -> str:
+    """The directory of `model`: "default", a shipped bundle's name, or a path."""
+    name = DEFAULT if model == "default" else model
+    if name in shipped():
+        return os.path.join(SHIPPED_DIR, name)
+    if os.path.isdir(model):
+        return model
+    raise BundleError(
+        f"model {model!r} is neither a bundle directory nor a shipped model "
+        f"(shipped: {', '.join(shipped()) or 'none installed'}; 'default' is {DEFAULT})"
+    )
+
+
+def _check_file(path: str, entry, what: str, suffix: str) -> None:
+    _need(isinstance(entry, dict) and "file" in entry and "sha256" in entry, path, f"no file for {what}")
+    name = entry["file"]
+    _need(
+        isinstance(name, str) and os.path.basename(name) == name and name.endswith(suffix),
+        path,
+        f"bad model file name {name!r}",
+    )
+    full = os.path.join(path, name)
+    _need(os.path.isfile(full), path, f"model file {name} is missing")
+    _need(_sha256(full) == entry["sha256"], path, f"model file {name} does not match its checksum")
 
 
 def load(path: str) -> Bundle:
-    """Read and check a bundle; raises BundleError naming what is wrong."""
+    """Read and check a bundle (a directory, "default" or a shipped name); raises
+    BundleError naming what is wrong."""
+    path = resolve(path) if not os.path.isdir(path) else path
     meta_path = os.path.join(path, METADATA)
-    _need(os.path.isdir(path), path, "is not a directory")
     _need(os.path.isfile(meta_path), path, f"has no {METADATA}")
     try:
         with open(meta_path) as f:
@@ -202,32 +273,47 @@ def load(path: str) -> Bundle:
     _need(isinstance(i["lengths"], list) and i["lengths"], path, "input lengths must be a non-empty list")
     for n in i["lengths"]:
         _need(isinstance(n, int) and n >= features.MIN_WINDOW, path, f"bad input length {n!r}")
-        entry = i["files"].get(n) if isinstance(i["files"], dict) else None
-        _need(
-            isinstance(entry, dict) and "file" in entry and "sha256" in entry, path, f"no file for length {n}"
+        _check_file(
+            path, i["files"].get(n) if isinstance(i["files"], dict) else None, f"length {n}", ".tflite"
         )
-        name = entry["file"]
-        _need(
-            os.path.basename(name) == name and name.endswith(".tflite"), path, f"bad model file name {name!r}"
-        )
-        full = os.path.join(path, name)
-        _need(os.path.isfile(full), path, f"model file {name} is missing")
-        _need(_sha256(full) == entry["sha256"], path, f"model file {name} does not match its checksum")
+    if "keras" in meta:
+        _check_file(path, meta["keras"], "the Keras model", ".keras")
     return Bundle(path, meta)
 
 
+def _pow2_at_least(n: int) -> int:
+    return 1 << max(0, n - 1).bit_length()
+
+
 class Runner:
-    """A LiteRT interpreter for one input length; predict() takes any number of vectors."""
+    """LiteRT for one input length. predict() takes any number of vectors: chunks of
+    at most `batch`, the last padded to a power of two, each size with its own
+    interpreter (resizing one reallocates all its tensors)."""
 
     def __init__(self, model_path: str, batch: int, shape: tuple[int, ...], threads: int = 1):
         from ai_edge_litert.interpreter import Interpreter
 
-        self.batch, self.shape = batch, tuple(shape)
-        self.interpreter = Interpreter(model_path=model_path, num_threads=threads)
-        self.interpreter.allocate_tensors()
-        self._in = self.interpreter.get_input_details()[0]["index"]
-        self._out = self.interpreter.get_output_details()[0]["index"]
-        self._buf = np.zeros((batch, *shape), np.float32)
+        self.model_path, self.batch, self.shape, self.threads = model_path, batch, tuple(shape), threads
+        self._make = Interpreter
+        self._interpreters: dict[int, tuple] = {}
+        self._get(1)  # a corrupt model fails here, at construction
+
+    def _get(self, size: int):
+        if size not in self._interpreters:
+            try:
+                it = self._make(model_path=self.model_path, num_threads=self.threads)
+                idx = it.get_input_details()[0]["index"]
+                it.resize_tensor_input(idx, [size, *self.shape])
+                it.allocate_tensors()
+            except (ValueError, RuntimeError) as e:
+                raise BundleError(f"model {self.model_path} does not load in LiteRT: {e}") from None
+            self._interpreters[size] = (
+                it,
+                idx,
+                it.get_output_details()[0]["index"],
+                np.zeros((size, *self.shape), np.float32),
+            )
+        return self._interpreters[size]
 
     def predict(self, vectors: np.ndarray) -> np.ndarray:
         """Class probabilities (n, C) of float32 vectors (n, *shape)."""
@@ -235,9 +321,31 @@ class Runner:
         out = []
         for i in range(0, len(x), self.batch):
             part = x[i : i + self.batch]
-            self._buf[: len(part)] = part
-            self._buf[len(part) :] = 0
-            self.interpreter.set_tensor(self._in, self._buf)
-            self.interpreter.invoke()
-            out.append(self.interpreter.get_tensor(self._out)[: len(part)].copy())
+            it, idx, odx, buf = self._get(min(self.batch, _pow2_at_least(len(part))))
+            buf[: len(part)] = part
+            buf[len(part) :] = 0
+            it.set_tensor(idx, buf)
+            it.invoke()
+            out.append(it.get_tensor(odx)[: len(part)].copy())
+        return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+class KerasRunner:
+    """The bundle's float Keras model on TensorFlow (the reference the LiteRT files match)."""
+
+    def __init__(self, model_path: str, batch: int, shape: tuple[int, ...]):
+        import keras
+
+        self.batch, self.shape = batch, tuple(shape)
+        try:
+            self.model = keras.saving.load_model(model_path, safe_mode=True)
+        except Exception as e:  # keras raises many types for a corrupt or unsafe file
+            raise BundleError(f"model {model_path} does not load in Keras (safe mode): {e}") from None
+
+    def predict(self, vectors: np.ndarray) -> np.ndarray:
+        x = np.asarray(vectors, np.float32).reshape(-1, *self.shape)
+        out = [
+            np.asarray(self.model(x[i : i + self.batch], training=False))
+            for i in range(0, len(x), self.batch)
+        ]
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)

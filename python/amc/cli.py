@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="export a trained run as a frozen LiteRT bundle")
     x.add_argument("run", help="run directory of amc train")
     x.add_argument("--out", required=True, help="bundle directory to write")
-    x.add_argument("--batch", type=int, default=64, help="vectors per model call")
+    x.add_argument("--batch", type=int, default=256, help="most vectors per model call")
     x.add_argument("--lengths", type=int, nargs="+", help="input lengths (variable-length models)")
     x.add_argument("--force", action="store_true", help="replace an existing bundle")
     x.set_defaults(func=cmd_export)

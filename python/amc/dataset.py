@@ -39,9 +39,13 @@ SNR_DEFINITION = (
 )
 COMPAT_SNR_DEFINITION = "RML2016 generator: complex noise std 10**(-snr/10) (not an SNR)"
 
-# The RML2016 channel at its 200 kHz: 3-path Rician fading (K 4, 1 Hz Doppler),
-# carrier offsets to 500 Hz and sample-rate offsets to 50 Hz.
+# The RML2016 channel at its 200 kHz: 3-path Rician fading (K 4, 1 Hz Doppler). Its
+# carrier and sample-rate offsets are random walks from zero (0.01 Hz per sample, capped
+# at 500 and 50 Hz) that spread to about 10 Hz over a generator run; a uniform draw to
+# +-20 Hz per burst gives that spread. (Offsets to the caps, 0.32 cycles of rotation in
+# a 128-sample window, would make a much harder set than the one the papers report on.)
 RML2016_RATE = 200e3
+RML2016_OFFSET_HZ = 20.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,12 +190,13 @@ def make_channel(cfg: Config, task: Task, burst_len: int, seed: int):
         return None
     if cfg.channel == "awgn":
         # phase, timing and a small carrier offset vary, nothing else
-        return burst_channel(burst_len, std, 0.0005, 0.0, False, 4.0, 0.0, [0.0], [1.0], True, True, seed)
+        cfo = RML2016_OFFSET_HZ / RML2016_RATE
+        return burst_channel(burst_len, std, cfo, 0.0, False, 4.0, 0.0, [0.0], [1.0], True, True, seed)
     return burst_channel(
         burst_len,
         std,
-        500 / RML2016_RATE,
-        min(50 / RML2016_RATE, 4.0 / burst_len),
+        RML2016_OFFSET_HZ / RML2016_RATE,
+        min(RML2016_OFFSET_HZ / RML2016_RATE, 4.0 / burst_len),
         True,
         4.0,
         1.0 / RML2016_RATE,

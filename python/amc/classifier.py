@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""amc.classifier: runs a frozen model bundle on the vectorizer's vectors."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pmt
+from gnuradio import gr
+
+from . import bundle as bundles
+
+OUTPUTS = ("probabilities", "index", "both", "messages")
+PORT = "classification"
+TAG = "amc_class"
+# Why a window was not classified; its output is zeros / index -1, tagged amc_flag.
+NONFINITE, SILENT, DROPPED = "nonfinite", "silent", "dropped"
+LOG_INTERVAL = 5.0  # seconds between drop reports in the log
+
+
+class classifier(gr.sync_block):
+    """Classifies every vector of an amc.vectorizer with a frozen model bundle.
+
+    model: a bundle directory, the name of a shipped bundle, or "default".
+    window, representation, layout, normalization: the vectorizer's parameters;
+        the bundle must have been trained on them (checked at construction).
+    outputs: "probabilities" (one float vector of class probabilities per window),
+        "index" (int32 class index, -1 for windows not classified), "both", or
+        "messages" (no stream output: a sink).
+    backend: "litert" (the bundle's frozen flatbuffers) or "tensorflow" (its Keras
+        model). threads: threads of the model runtime.
+    max_backlog: when more windows than this wait at one call, the oldest excess
+        are dropped (output as zeros, tagged amc_flag = "dropped", counted), so a
+        live source is never held back; 0 never drops. The backlog can only grow
+        to the size of the buffer in front of this block (the vectorizer's output
+        buffer), which bounds memory.
+    samp_rate: input sample rate, to time windows from an rx_time tag (rx_rate
+        tags override it); 0 leaves the time out unless rx_rate is seen.
+    tags: put an amc_class tag on every output item.
+
+    All windows waiting at a call go to the model together (in chunks of the
+    bundle's batch), never one model call per window. Windows tagged amc_flag by
+    the vectorizer (NaN/Inf, silence) or holding non-finite values are not
+    classified: they are output as zeros / -1, keep their flag, and are counted.
+    """
+
+    def __init__(
+        self,
+        model: str = "default",
+        window: int = 128,
+        representation: str = "iq",
+        layout: str = "channels_last",
+        normalization: str = "rms",
+        outputs: str = "probabilities",
+        backend: str = "litert",
+        threads: int = 1,
+        max_backlog: int = 0,
+        samp_rate: float = 0.0,
+        tags: bool = True,
+    ):
+        if outputs not in OUTPUTS:
+            raise ValueError(f"outputs {outputs!r} is not one of: {', '.join(OUTPUTS)}")
+        if threads < 1:
+            raise ValueError(f"threads {threads} must be >= 1")
+        if max_backlog < 0:
+            raise ValueError(f"max_backlog {max_backlog} must be >= 0 (0: never drop)")
+        if not samp_rate >= 0:
+            raise ValueError(f"samp_rate {samp_rate} must be >= 0")
+        self.bundle = bundles.load(model)
+        self.bundle.check_input(window, representation, layout, normalization)
+        spec = self.bundle.spec(window)
+        self.classes = list(self.bundle.classes)
+        n_cls = len(self.classes)
+        out_sig = {
+            "probabilities": [(np.float32, n_cls)],
+            "index": [np.int32],
+            "both": [(np.float32, n_cls), np.int32],
+            "messages": None,
+        }[outputs]
+        gr.sync_block.__init__(self, "amc_classifier", in_sig=[(np.float32, spec.vlen)], out_sig=out_sig)
+        self.runner = self.bundle.runner(window, threads, backend)
+        self.outputs, self.max_backlog, self.tags, self.samp_rate = outputs, max_backlog, tags, samp_rate
+        self.model_name = self.bundle.name
+        self.port = pmt.intern(PORT)
+        self.message_port_register_out(self.port)
+        self._tag_key, self._flag_key = pmt.intern(TAG), pmt.intern("amc_flag")
+        self._dropped_val = pmt.intern(DROPPED)
+        self._labels = [pmt.intern(c) for c in self.classes]
+        self._model_pmt = pmt.intern(self.model_name)
+        self._time_ref = None  # (window offset, seconds) from the last rx_time
+        self._last_log = -np.inf
+        self._counts = dict.fromkeys(("windows", "classified", NONFINITE, SILENT, DROPPED), 0)
+        self._model_seconds = 0.0
+
+    # ------------------------------------------------------------------ counters
+    def windows(self) -> int:
+        """Windows (input vectors) seen."""
+        return self._counts["windows"]
+
+    def classified(self) -> int:
+        return self._counts["classified"]
+
+    def nonfinite(self) -> int:
+        """Windows with NaN/Inf samples (flagged by the vectorizer or found here)."""
+        return self._counts[NONFINITE]
+
+    def silent(self) -> int:
+        return self._counts[SILENT]
+
+    def dropped(self) -> int:
+        """Windows dropped because more than max_backlog were waiting."""
+        return self._counts[DROPPED]
+
+    def model_seconds(self) -> float:
+        """Seconds spent in the model runtime."""
+        return self._model_seconds
+
+    # ------------------------------------------------------------------ work
+    def _read_tags(self, n: int, base: int):
+        """Window offsets (from amc_window, else the item number) and vectorizer flags."""
+        offsets = base + np.arange(n, dtype=np.uint64)
+        flags, rx_time = {}, None
+        for t in self.get_tags_in_window(0, 0, n):
+            key = pmt.symbol_to_string(t.key)
+            i = t.offset - base
+            if key == "amc_window":
+                offsets[i] = pmt.to_uint64(t.value)
+            elif key == "amc_flag":
+                flags[i] = pmt.symbol_to_string(t.value)
+            elif key == "rx_rate":
+                self.samp_rate = pmt.to_double(t.value)
+            elif key == "rx_time":
+                secs = pmt.to_uint64(pmt.tuple_ref(t.value, 0)) + pmt.to_double(pmt.tuple_ref(t.value, 1))
+                rx_time = (i, secs)
+        if rx_time is not None:
+            # the vectorizer moved rx_time to the window starting at most a hop before
+            # it: that window's start is the reference (exact for a tag on a window start)
+            self._time_ref = (float(offsets[rx_time[0]]), rx_time[1])
+        return offsets, flags
+
+    def _log_drops(self, count: int):
+        now = time.monotonic()
+        if now - self._last_log >= LOG_INTERVAL:
+            self._last_log = now
+            self.logger.warn(
+                f"classifier behind its input: dropped {count} windows ({self.dropped()} in all); "
+                "raise threads, decimate with the vectorizer's hop, or use a lighter model"
+            )
+
+    def work(self, input_items, output_items):
+        x = input_items[0]
+        n = len(x)
+        base = self.nitems_read(0)
+        offsets, flags = self._read_tags(n, base)
+        self._counts["windows"] += n
+
+        valid = np.ones(n, bool)
+        for i, why in flags.items():
+            valid[i] = False
+            self._counts[why if why in (NONFINITE, SILENT) else DROPPED] += 1
+        bad = valid & ~np.isfinite(x).all(axis=1)
+        if bad.any():  # vectors that did not come from the vectorizer
+            for i in np.flatnonzero(bad):
+                flags[int(i)] = NONFINITE
+            self._counts[NONFINITE] += int(bad.sum())
+            valid &= ~bad
+        drop = 0
+        if self.max_backlog and n > self.max_backlog:
+            drop = n - self.max_backlog
+            newly = valid[:drop]
+            self._counts[DROPPED] += int(newly.sum())
+            for i in np.flatnonzero(newly):
+                flags[int(i)] = DROPPED
+            valid[:drop] = False
+            self._log_drops(int(newly.sum()))
+
+        probs = np.zeros((n, len(self.classes)), np.float32)
+        rows = np.flatnonzero(valid)
+        if len(rows):
+            t0 = time.perf_counter()
+            try:
+                probs[rows] = self.runner.predict(x[rows])
+            except Exception as e:  # a runtime failure must not stop the flowgraph
+                self.logger.error(f"model failed on {len(rows)} windows, counted as dropped: {e}")
+                self._counts[DROPPED] += len(rows)
+                for i in rows:
+                    flags[int(i)] = DROPPED
+                valid[rows] = False
+                rows = rows[:0]
+            self._model_seconds += time.perf_counter() - t0
+            self._counts["classified"] += len(rows)
+        index = np.where(valid, probs.argmax(axis=1), -1).astype(np.int32)
+
+        if self.outputs in ("probabilities", "both"):
+            output_items[0][:] = probs
+        if self.outputs in ("index", "both"):
+            output_items[-1][:] = index
+        self._annotate(n, base, offsets, flags, probs, index, rows)
+        return n
+
+    def _time_of(self, offset: int):
+        if self._time_ref is None or not self.samp_rate:
+            return None
+        return self._time_ref[1] + (float(offset) - self._time_ref[0]) / self.samp_rate
+
+    def _annotate(self, n, base, offsets, flags, probs, index, rows):
+        """amc_class tags, dropped flags, and the classification messages."""
+        outputs = 0 if self.outputs == "messages" else (2 if self.outputs == "both" else 1)
+        for i, why in flags.items():
+            if why == DROPPED:
+                for port in range(outputs):
+                    self.add_item_tag(port, base + i, self._flag_key, self._dropped_val)
+        send = pmt.length(self.message_subscribers(self.port)) > 0
+        if send:  # windows not classified are reported too, as what they were
+            for i, why in flags.items():
+                d = self._describe(pmt.intern(why), -1, 0.0, None, int(offsets[i]))
+                self.message_port_pub(self.port, self._for_message(d, int(offsets[i])))
+        if not (send or (self.tags and outputs)):
+            return
+        conf = probs.max(axis=1)
+        for i in rows:
+            i, offset = int(i), int(offsets[i])
+            d = self._describe(self._labels[index[i]], int(index[i]), float(conf[i]), probs[i], offset)
+            if self.tags:
+                for port in range(outputs):
+                    self.add_item_tag(port, base + i, self._tag_key, d)
+            if send:
+                self.message_port_pub(self.port, self._for_message(d, offset))
+
+    @staticmethod
+    def _describe(label, index: int, confidence: float, probs, offset: int):
+        d = pmt.make_dict()
+        d = pmt.dict_add(d, pmt.intern("label"), label)
+        d = pmt.dict_add(d, pmt.intern("index"), pmt.from_long(index))
+        d = pmt.dict_add(d, pmt.intern("confidence"), pmt.from_double(confidence))
+        if probs is not None:
+            d = pmt.dict_add(d, pmt.intern("probabilities"), pmt.init_f32vector(len(probs), probs))
+        return pmt.dict_add(d, pmt.intern("offset"), pmt.from_uint64(offset))
+
+    def _for_message(self, d, offset: int):
+        """The tag's dict plus the window's time (when known) and the model name."""
+        t = self._time_of(offset)
+        if t is not None:
+            d = pmt.dict_add(d, pmt.intern("time"), pmt.from_double(t))
+        return pmt.dict_add(d, pmt.intern("model"), self._model_pmt)
