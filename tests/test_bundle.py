@@ -7,8 +7,8 @@ import shutil
 import numpy as np
 import pytest
 import yaml
-
 from conftest import fake_run
+
 from gnuradio.amc import bundle, models
 
 TOLERANCE = 1e-5  # |LiteRT - Keras| per probability

@@ -8,6 +8,7 @@ import pmt
 import pytest
 from conftest import fake_run
 from gnuradio import amc, blocks, gr
+
 from gnuradio.amc import bundle, features
 
 CLASSES = ["BPSK", "QPSK", "8PSK", "QAM16"]
