@@ -89,7 +89,7 @@ def test_vectorizer_example_runs(compiled_examples, gui_env):
 
 
 def test_amc_demo_prints_the_vectors(root):
-    r = run([str(root / ".venv/bin/amc"), "demo", "--samples", "8192"])
+    r = run([str(root / ".venv/bin/amc"), "demo", "--vectors", "--samples", "8192"])
     assert r.returncode == 0, r.stderr
     assert "8192 samples of QPSK (8 sps) -> 64 vectors of shape (128, 2)" in r.stdout
     assert "windows_out=64 nonfinite=0 silent=0" in r.stdout

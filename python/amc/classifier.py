@@ -10,12 +10,13 @@ import pmt
 from gnuradio import gr
 
 from . import bundle as bundles
+from .features import NONFINITE, SILENT
 
 OUTPUTS = ("probabilities", "index", "both", "messages")
 PORT = "classification"
 TAG = "amc_class"
 # Why a window was not classified; its output is zeros / index -1, tagged amc_flag.
-NONFINITE, SILENT, DROPPED = "nonfinite", "silent", "dropped"
+DROPPED = "dropped"
 LOG_INTERVAL = 5.0  # seconds between drop reports in the log
 
 
@@ -244,3 +245,26 @@ class classifier(gr.sync_block):
         if t is not None:
             d = pmt.dict_add(d, pmt.intern("time"), pmt.from_double(t))
         return pmt.dict_add(d, pmt.intern("model"), self._model_pmt)
+
+
+def classify_windows(runner, classes, spec, samples: np.ndarray, hop: int | None = None):
+    """Offline twin of the block (amc classify): the windows of a complex stream (or
+    pre-cut windows, one per row) through the vectorizer's numpy reference and the
+    same bundle runner. Returns (starts, labels, confidence, probabilities); windows
+    the vectorizer flags are labelled nonfinite or silent, with confidence 0."""
+    from . import features
+
+    if samples.ndim == 2:
+        if samples.shape[1] != spec.window:
+            raise ValueError(f"windows of {samples.shape[1]} samples; the model takes {spec.window}")
+        vectors, flags = features.transform(samples, spec)
+        starts = np.arange(len(samples)) * spec.window
+    else:
+        vectors, flags, starts = features.vectorize(samples, spec, hop or spec.window)
+    ok = flags == features.OK
+    probs = np.zeros((len(vectors), len(classes)), np.float32)
+    if ok.any():
+        probs[ok] = runner.predict(vectors[ok])
+    best = probs.argmax(axis=1)
+    labels = [classes[b] if good else str(f) for b, good, f in zip(best, ok, flags, strict=True)]
+    return starts, labels, np.where(ok, probs.max(axis=1), 0.0), probs

@@ -2,7 +2,11 @@
 """`amc`: the gr-amc command line.
 
 amc demo                 the main job on its built-in default signal
-amc bench vectorizer     vectorizer throughput against blocks.stream_to_vector
+amc classify REC         classify a recording with a model bundle
+amc models               the shipped model bundles
+amc dataset ...          RadioML-style datasets (generate, info)
+amc train / evaluate / export   the model zoo
+amc bench ...            benchmarks
 amc version
 """
 
@@ -13,6 +17,9 @@ import json
 import os
 import pickle
 import sys
+
+# TensorFlow's C++ start-up chatter is not for the command line's users.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from . import features
 from ._version import __version__
@@ -37,10 +44,59 @@ def _spec(args) -> features.VectorSpec:
 def cmd_demo(args) -> int:
     from . import demo
 
+    if not args.vectors:
+        tb = demo.sensor_demo(args.model, segment=args.segment, esn0_db=args.esn0, json_path=args.json)
+        tb.run()
+        print(demo.sensor_report(tb))
+        return 0
     spec = _spec(args)
     hop = spec.window if args.hop is None else args.hop
     result = demo.run(spec, hop, args.samples, args.sps, args.esn0)
     print(demo.report(spec, hop, args.samples, result, args.show))
+    return 0
+
+
+def cmd_bench_classifier(args) -> int:
+    from . import bench_classifier as bc
+    from . import bundle
+
+    b = bundle.load(args.model)
+    n = b.lengths[0]
+    sps = int(b.meta.get("trained_on", {}).get("sps", 8))
+    data = bc.test_signal(1 << 18, sps)
+    out = {"model": b.name, "path": b.path, "window": n}
+    print(f"model {b.name} ({b.path}), window {n}", flush=True)
+    for threads in args.threads:
+        rate = max(bc.throughput(b, data, args.windows, threads) for _ in range(args.rounds))
+        out[f"block_threads{threads}"] = rate
+        print(
+            f"  flowgraph source -> vectorizer -> classifier ({threads} thread(s)): {rate:,.0f} windows/s",
+            flush=True,
+        )
+    for batch in (None, b.meta["batch"]):
+        rate = bc.keras_rate(b, data, args.windows, batch)
+        out[f"keras_batch{batch or 32}"] = rate
+        print(
+            f"  Keras model.predict, batch {batch or 32} (default)"[: 40 if batch else None]
+            + f": {rate:,.0f} windows/s"
+        )
+    best = max(v for k, v in out.items() if k.startswith("block_"))
+    out["ratio_vs_keras_default"] = best / out["keras_batch32"]
+    out["ratio_vs_keras_same_batch"] = best / out[f"keras_batch{b.meta['batch']}"]
+    print(f"  block / Keras predict: {out['ratio_vs_keras_default']:.1f}x (default batch), "
+          f"{out['ratio_vs_keras_same_batch']:.1f}x (batch {b.meta['batch']})")  # fmt: skip
+    if args.realtime > 0:
+        rt = bc.real_time(b, data, args.rate, args.realtime, max(args.threads))
+        out["realtime"] = dict(rt.__dict__, rss_growth=rt.rss_growth, needed_windows_per_s=args.rate / n)
+        print(f"  real time at {args.rate / 1e6:g} MS/s for {rt.seconds:.0f} s: "
+              f"{rt.windows_per_s:,.0f} windows/s "
+              f"(needed {args.rate / n:,.0f}), dropped {rt.dropped}, latency p50 {rt.latency_p50_ms:.1f} ms "
+              f"p99 {rt.latency_p99_ms:.1f} ms, RSS {rt.rss_start_mb:.0f} -> {rt.rss_end_mb:.0f} MB "
+              f"({100 * rt.rss_growth:+.1f} %)")  # fmt: skip
+    if args.json:
+        from .training import _write_json
+
+        _write_json(args.json, out)
     return 0
 
 
@@ -141,10 +197,103 @@ def cmd_evaluate(args) -> int:
 def cmd_export(args) -> int:
     from . import bundle
 
-    meta = bundle.export(args.run, args.out, args.batch, args.lengths, force=args.force)
+    evaluation = None
+    if not args.no_evaluate:
+        from . import training
+
+        r = training.evaluate_run(args.run)
+        evaluation = {
+            "split": "test (6:2:2 per class and SNR, the run's seed)",
+            "overall": round(r["overall"], 4),
+            "highest": round(r["highest"], 4),
+            "average": round(r["average"], 4),
+            "per_snr": {int(k): round(v, 4) for k, v in r["per_snr"].items()},
+            "per_class": {k: round(v, 4) for k, v in r["per_class"].items()},
+        }
+        print(f"test accuracy: highest {100 * r['highest']:.2f} %, average {100 * r['average']:.2f} %")
+    meta = bundle.export(args.run, args.out, args.batch, args.lengths, evaluation, force=args.force)
     files = ", ".join(v["file"] for v in meta["input"]["files"].values())
     print(f"wrote bundle {args.out}: {meta['name']}, {len(meta['classes'])} classes, {files}")
     bundle.load(args.out)  # proves it loads
+    return 0
+
+
+def cmd_classify(args) -> int:
+    from . import bundle, classifier, recordings
+
+    b = bundle.load(args.model)
+    rec = recordings.read(args.recording)
+    rate = args.rate or rec.samp_rate
+    samples = rec.samples
+    if args.symbol_rate:
+        if rec.windows or not rate:
+            raise ValueError(
+                "--symbol-rate needs a stream and its sample rate (--rate, or SigMF/WAV metadata)"
+            )
+        samples = resample(samples, b.meta["trained_on"].get("sps", 8) * args.symbol_rate / rate)
+        rate = b.meta["trained_on"].get("sps", 8) * args.symbol_rate
+    length = args.length or b.lengths[0]
+    if rec.windows:
+        length = samples.shape[1]
+    runner = b.runner(length, args.threads)
+    starts, labels, conf, _ = classifier.classify_windows(
+        runner, b.classes, b.spec(length), samples, args.hop
+    )
+    for i, (start, label, c) in enumerate(zip(starts, labels, conf, strict=True)):
+        if args.json:
+            row = {"window": i, "offset": int(start), "label": label, "confidence": round(float(c), 4)}
+            if rate and not rec.windows:
+                row["time"] = round(start / rate, 6)
+            print(json.dumps(row))
+        else:
+            if i == 0:
+                print(f"{'window':>7} {'offset':>10} {'time (s)':>10}  {'label':<10} confidence")
+            t = f"{start / rate:10.4f}" if rate and not rec.windows else f"{'-':>10}"
+            print(f"{i:7d} {int(start):10d} {t}  {label:<10} {c:.3f}")
+    if rec.meta_path and not args.no_annotate and not args.symbol_rate:
+        segs = recordings.segments(labels, starts, length, conf)
+        n = recordings.annotate_sigmf(rec.meta_path, segs, b.name, f"gr-amc {__version__}")
+        print(f"wrote {n} annotations to {rec.meta_path}", file=sys.stderr)
+    return 0
+
+
+def resample(samples, ratio: float):
+    """The stream at `ratio` times its rate, by GNU Radio's polyphase arbitrary resampler
+    (the live flowgraphs' resampler)."""
+    import numpy as np
+    from gnuradio import blocks, filter, gr
+
+    tb = gr.top_block()
+    src = blocks.vector_source_c(samples.tolist())
+    rs = filter.pfb.arb_resampler_ccf(ratio, [], 32, 100)
+    sink = blocks.vector_sink_c()
+    tb.connect(src, rs, sink)
+    tb.run()
+    return np.array(sink.data(), np.complex64)
+
+
+def cmd_models(args) -> int:
+    from . import bundle
+
+    names = bundle.shipped()
+    if not names:
+        print("no shipped models installed")
+        return 1
+    for name in names:
+        b = bundle.load(name)
+        t, ev = b.meta.get("trained_on", {}), b.meta.get("evaluation", {})
+        acc = (
+            f"highest {100 * ev['highest']:.1f} %, average {100 * ev['average']:.1f} %"
+            if "highest" in ev
+            else ""
+        )
+        default = " (default)" if name == bundle.DEFAULT else ""
+        i = b.meta["input"]
+        print(f"{name}{default}: {b.name}, {len(b.classes)} classes, length {'/'.join(map(str, b.lengths))}, "
+              f"{i['representation']} {i['layout']} {i['normalization']}, "
+              f"sps {t.get('sps', '?')}, SNR {t.get('snr_range', '?')}; {acc}")  # fmt: skip
+        if args.verbose:
+            print(f"    classes: {' '.join(b.classes)}\n    path: {b.path}")
     return 0
 
 
@@ -154,12 +303,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", help="run the main job on a built-in test signal")
+    p = sub.add_parser("demo", help="the main job on a built-in signal: decisions of the headless flowgraph")
     _add_spec_args(p)
     p.add_argument("--samples", type=int, default=1 << 16, help="samples to process")
     p.add_argument("--sps", type=int, default=8, help="samples per symbol of the test signal")
     p.add_argument("--esn0", type=float, default=20.0, help="Es/N0 of the test signal in dB")
     p.add_argument("--show", type=int, default=5, help="vectors to print")
+    p.add_argument(
+        "--vectors", action="store_true", help="the vectorizer alone: print vectors, not decisions"
+    )
+    p.add_argument("--model", default="default", help="model bundle for the decisions")
+    p.add_argument("--segment", type=int, default=1 << 15, help="samples of each modulation in turn")
+    p.add_argument("--json", help="also write the decisions as JSON lines to this file (- = stdout)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("bench", help="benchmarks")
@@ -171,6 +326,18 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--cores", type=int, default=1, help="CPUs the flowgraph may use (0: all)")
     b.add_argument("--json", help="also write the results to this JSON file")
     b.set_defaults(func=cmd_bench)
+
+    b = bsub.add_parser(
+        "classifier", help="classifier windows/s in a flowgraph against Keras predict; real time"
+    )
+    b.add_argument("--model", default="default")
+    b.add_argument("--windows", type=int, default=100_000, help="windows per throughput run")
+    b.add_argument("--rounds", type=int, default=2, help="throughput runs (best counts)")
+    b.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="model runtime threads to try")
+    b.add_argument("--rate", type=float, default=1e6, help="sample rate of the real-time run")
+    b.add_argument("--realtime", type=float, default=30, help="seconds of the real-time run (0: skip)")
+    b.add_argument("--json", help="also write the results to this JSON file")
+    b.set_defaults(func=cmd_bench_classifier)
 
     p = sub.add_parser("dataset", help="RadioML-style datasets")
     dsub = p.add_subparsers(dest="what", required=True)
@@ -202,10 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("file")
     i.set_defaults(func=cmd_dataset_info)
 
-    from .models import MODELS
-
     t = sub.add_parser("train", help="train a zoo model (the papers' protocol by default)")
-    t.add_argument("--model", required=True, choices=list(MODELS))
+    t.add_argument("--model", required=True, help="zoo model name (an unknown name lists them)")
     t.add_argument("--data", required=True, help="dataset file (HDF5 or RML2016 pickle)")
     t.add_argument("--out", required=True, help="run directory")
     t.add_argument("--length", type=int, help="vector length (files holding several)")
@@ -234,7 +399,24 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--batch", type=int, default=256, help="most vectors per model call")
     x.add_argument("--lengths", type=int, nargs="+", help="input lengths (variable-length models)")
     x.add_argument("--force", action="store_true", help="replace an existing bundle")
+    x.add_argument("--no-evaluate", action="store_true", help="skip the test-split evaluation")
     x.set_defaults(func=cmd_export)
+
+    c = sub.add_parser("classify", help="classify a recording (cf32, SigMF, WAV I/Q, .npy)")
+    c.add_argument("recording", help=".cf32/.raw (complex64), .sigmf-meta, .wav (2 channels) or .npy")
+    c.add_argument("--model", default="default", help="bundle directory or shipped name (amc models)")
+    c.add_argument("--rate", type=float, help="sample rate (Hz), when the file does not say")
+    c.add_argument("--symbol-rate", type=float, help="resample to the model's samples per symbol first")
+    c.add_argument("--length", type=int, help="window length (variable-length models)")
+    c.add_argument("--hop", type=int, help="samples between windows (default: the window)")
+    c.add_argument("--threads", type=int, default=2)
+    c.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    c.add_argument("--no-annotate", action="store_true", help="leave SigMF metadata alone")
+    c.set_defaults(func=cmd_classify)
+
+    m = sub.add_parser("models", help="list the shipped model bundles")
+    m.add_argument("-v", "--verbose", action="store_true")
+    m.set_defaults(func=cmd_models)
 
     p = sub.add_parser("version", help="print the gr-amc version")
     p.set_defaults(func=lambda args: print(__version__) or 0)

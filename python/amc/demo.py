@@ -107,3 +107,72 @@ def report(spec: VectorSpec, hop: int, samples: int, result: dict, show: int = 5
         head = " ".join(f"{x:+.4f}" for x in flat[i, :6])
         lines.append(f"{i:>6} {start:>8}  {head} ...")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- decisions
+
+DEMO_SEQUENCE = ("QPSK", "BPSK", "QAM16", "GFSK", "WBFM", "8PSK")
+
+
+class sensor_demo(gr.top_block):
+    """The headless sensor flowgraph on a built-in signal: modulations in turn
+    (`seconds_each` each at `rate` samples/s, Es/N0 `esn0_db`, the RML2016
+    channel) -> vectorizer -> classifier -> decision -> messages."""
+
+    def __init__(
+        self, model="default", sequence=DEMO_SEQUENCE, segment=1 << 15, esn0_db=20.0, json_path=None
+    ):
+        gr.top_block.__init__(self, "gr-amc sensor demo", catch_exceptions=False)
+        from . import bundle as bundles
+        from .amc_python import burst_channel, decision
+        from .classifier import classifier
+        from .json_sink import json_sink
+        from .signals import modulation_source
+
+        b = bundles.load(model)
+        i, n = b.meta["input"], b.lengths[0]
+        sps = int(b.meta.get("trained_on", {}).get("sps", 8))
+        self.sequence, self.segment = list(sequence), segment
+        mux = blocks.stream_mux(gr.sizeof_gr_complex, [segment] * len(sequence))
+        for k, m in enumerate(sequence):
+            src = modulation_source(m, sps, seed=k + 1)
+            chan = burst_channel(segment, float(np.sqrt(sps / 10 ** (esn0_db / 10))), 1e-4, 0.0, True, 4.0,
+                                 5e-6, [0.0, 0.9, 1.7], [1.0, 0.8, 0.3], True, True, k + 1)  # fmt: skip
+            self.connect(src, chan, (mux, k))
+        self.head = blocks.head(gr.sizeof_gr_complex, segment * len(sequence))
+        self.vectorizer = vectorizer(n, n, i["representation"], i["layout"], i["normalization"], 0, 1, True)
+        self.classifier = classifier(b.path, n, i["representation"], i["layout"], i["normalization"])
+        self.decision = decision(b.classes, "moving_average", 8, 0.5, 0.1, False, -60.0, 0, 0.0)
+        self.messages = blocks.message_debug()
+        self.connect(mux, self.head, self.vectorizer, self.classifier, self.decision)
+        self.connect(self.decision, blocks.null_sink(gr.sizeof_float * len(b.classes)))
+        self.msg_connect(self.decision, "decision", self.messages, "store")
+        if json_path:
+            self.json = json_sink(json_path, append=False)
+            self.msg_connect(self.decision, "decision", self.json, "in")
+        self.bundle = b
+
+    def decisions(self) -> list[dict]:
+        out = []
+        for k in range(self.messages.num_messages()):
+            d = pmt.to_python(self.messages.get_message(k))
+            d["truth"] = self.sequence[min(int(d["offset"]) // self.segment, len(self.sequence) - 1)]
+            out.append(d)
+        return out
+
+
+def sensor_report(tb: sensor_demo) -> str:
+    b = tb.bundle
+    lines = [
+        f"gr-amc sensor demo: model {b.name} ({b.path})",
+        f"signal: {' -> '.join(tb.sequence)}, {tb.segment} samples each, RML2016-style channel",
+        f"{'offset':>9}  {'truth':<7} {'decision':<9} confidence",
+    ]
+    for d in tb.decisions():
+        lines.append(f"{d['offset']:>9}  {d['truth']:<7} {d['label']:<9} {d['confidence']:.2f}")
+    c, dec = tb.classifier, tb.decision
+    lines.append(
+        f"windows {c.windows()}: classified {c.classified()}, nonfinite {c.nonfinite()}, "
+        f"silent {c.silent()}, dropped {c.dropped()}; decision changes {dec.decisions()}"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmarks of amc.classifier with a shipped bundle (amc bench classifier).
+
+- throughput: source -> vectorizer -> classifier -> null sink as fast as it runs,
+  against the same vectors through Keras model.predict in the same process (its
+  default batch of 32, and the block's batch);
+- real time: a source paced at a sample rate (1 MS/s by default) for some seconds:
+  windows classified per second, sample-to-message latency (from the moment a
+  window's last sample left the source to its classification message), windows
+  dropped, and resident memory at the start and end (the soak).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import numpy as np
+import pmt
+from gnuradio import blocks, gr
+
+from . import bundle as bundles
+from . import signals
+from .amc_python import vectorizer
+from .classifier import classifier
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def test_signal(n: int, sps: int, seed: int = 0) -> np.ndarray:
+    """QPSK at `sps` with noise at 20 dB Es/N0: what a live source gives."""
+    tb = gr.top_block()
+    src = signals.modulation_source("QPSK", sps, seed=seed)
+    head = blocks.head(gr.sizeof_gr_complex, n)
+    sink = blocks.vector_sink_c()
+    tb.connect(src, head, sink)
+    tb.run()
+    x = np.array(sink.data(), np.complex64)
+    rng = np.random.default_rng(seed)
+    noise = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) * np.sqrt(sps / 10**2 / 2)
+    return (x + noise).astype(np.complex64)
+
+
+def _chain(b: bundles.Bundle, threads: int, max_backlog: int = 0, outputs: str = "index"):
+    i = b.meta["input"]
+    n = b.lengths[0]
+    vec = vectorizer(n, n, i["representation"], i["layout"], i["normalization"])
+    clf = classifier(b.path, n, i["representation"], i["layout"], i["normalization"], outputs=outputs,
+                     threads=threads, max_backlog=max_backlog, tags=False)  # fmt: skip
+    return vec, clf
+
+
+def throughput(b: bundles.Bundle, data: np.ndarray, windows: int, threads: int) -> float:
+    """Windows/s through source -> vectorizer -> classifier -> null sink."""
+    n = b.lengths[0]
+    tb = gr.top_block("bench", catch_exceptions=False)
+    src = blocks.vector_source_c(data.tolist(), True)
+    head = blocks.head(gr.sizeof_gr_complex, windows * n)
+    vec, clf = _chain(b, threads)
+    vec.set_min_output_buffer(4096)  # lets the classifier take large batches
+    tb.connect(src, head, vec, clf, blocks.null_sink(gr.sizeof_int))
+    t0 = time.perf_counter()
+    tb.run()
+    return clf.classified() / (time.perf_counter() - t0)
+
+
+def keras_rate(b: bundles.Bundle, data: np.ndarray, windows: int, batch_size: int | None) -> float:
+    """Windows/s of the bundle's Keras model.predict on the same vectors."""
+    from . import features
+
+    model = bundles.KerasRunner(f"{b.path}/{b.meta['keras']['file']}", b.meta["batch"], ()).model
+    vectors, _, _ = features.vectorize(np.resize(data, windows * b.lengths[0]), b.spec(b.lengths[0]))
+    model.predict(vectors[:256], verbose=0, batch_size=batch_size)  # build and trace first
+    t0 = time.perf_counter()
+    model.predict(vectors, verbose=0, batch_size=batch_size)
+    return len(vectors) / (time.perf_counter() - t0)
+
+
+class PacedSource(gr.sync_block):
+    """Complex samples at `rate` per second of wall time, in chunks; remembers when
+    each chunk left, so latency can be measured from the source."""
+
+    def __init__(self, data: np.ndarray, rate: float, seconds: float, chunk: int = 8192):
+        gr.sync_block.__init__(self, "paced_source", None, [np.complex64])
+        self.data, self.rate, self.chunk = data, rate, chunk
+        self.total = int(rate * seconds)
+        self.sent = 0
+        self.t0 = None
+        self.times = []  # (end offset of chunk, monotonic time it left)
+
+    def work(self, input_items, output_items):
+        if self.sent >= self.total:
+            return -1
+        if self.t0 is None:
+            self.t0 = time.monotonic()
+        due = self.t0 + (self.sent + self.chunk) / self.rate
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        n = min(self.chunk, len(output_items[0]), self.total - self.sent)
+        start = self.sent % len(self.data)
+        idx = (start + np.arange(n)) % len(self.data)
+        output_items[0][:n] = self.data[idx]
+        self.sent += n
+        self.times.append((self.sent, time.monotonic()))
+        return n
+
+
+class MessageClock(gr.basic_block):
+    """Arrival time of every classification message, by window offset."""
+
+    def __init__(self):
+        gr.basic_block.__init__(self, "message_clock", None, None)
+        self.arrivals = []
+        self.lock = threading.Lock()
+        self.message_port_register_in(pmt.intern("in"))
+        self.set_msg_handler(pmt.intern("in"), self._on)
+
+    def _on(self, msg):
+        t = time.monotonic()
+        offset = pmt.to_uint64(pmt.dict_ref(msg, pmt.intern("offset"), pmt.from_uint64(0)))
+        with self.lock:
+            self.arrivals.append((offset, t))
+
+
+@dataclasses.dataclass
+class RealTime:
+    rate: float
+    seconds: float
+    windows: int
+    classified: int
+    dropped: int
+    windows_per_s: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    rss_start_mb: float
+    rss_end_mb: float
+
+    @property
+    def rss_growth(self) -> float:
+        return self.rss_end_mb / self.rss_start_mb - 1
+
+
+def real_time(b: bundles.Bundle, data: np.ndarray, rate: float, seconds: float, threads: int,
+              warmup: float = 5.0) -> RealTime:  # fmt: skip
+    """The chain fed at `rate` samples/s for warmup + seconds; figures after warm-up."""
+    n = b.lengths[0]
+    tb = gr.top_block("realtime", catch_exceptions=False)
+    src = PacedSource(data, rate, warmup + seconds)
+    vec, clf = _chain(b, threads, max_backlog=2048)
+    vec.set_min_output_buffer(4096)
+    clock = MessageClock()
+    tb.connect(src, vec, clf, blocks.null_sink(gr.sizeof_int))
+    tb.msg_connect(clf, "classification", clock, "in")
+    tb.start()
+    time.sleep(warmup)
+    rss0, w0, t0 = rss_mb(), clf.classified(), time.monotonic()
+    tb.wait()
+    t1, rss1 = time.monotonic(), rss_mb()
+    # latency: message arrival minus the time the chunk holding the window's last sample left
+    ends = np.array([e for e, _ in src.times])
+    left = np.array([t for _, t in src.times])
+    with clock.lock:
+        arrivals = [(o, t) for o, t in clock.arrivals if t >= t0]
+    lat = [t - left[min(np.searchsorted(ends, o + n), len(ends) - 1)] for o, t in arrivals]
+    lat_ms = 1000 * np.array(lat) if lat else np.array([np.nan])
+    return RealTime(rate, t1 - t0, clf.windows(), clf.classified(), clf.dropped(),
+                    (clf.classified() - w0) / (t1 - t0), float(np.percentile(lat_ms, 50)),
+                    float(np.percentile(lat_ms, 99)), rss0, rss1)  # fmt: skip

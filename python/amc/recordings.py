@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Recordings for `amc classify`: raw cf32, SigMF, WAV I/Q and .npy, read without
+unpickling anything, and SigMF annotations written back atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import struct
+
+import numpy as np
+
+from . import dataset
+
+SIGMF_TYPES = {  # core:datatype -> (numpy dtype of one component, scale to +-1)
+    "cf32_le": ("<f4", 1.0),
+    "cf64_le": ("<f8", 1.0),
+    "ci32_le": ("<i4", 2.0**-31),
+    "ci16_le": ("<i2", 2.0**-15),
+    "ci8": ("i1", 2.0**-7),
+    "cu8": ("u1", None),  # offset binary
+}
+RAW_SUFFIXES = (".cf32", ".fc32", ".raw", ".bin", ".iq")
+
+
+@dataclasses.dataclass
+class Recording:
+    samples: np.ndarray  # complex64: (n,) a stream, or (k, L) pre-cut windows
+    samp_rate: float | None
+    kind: str
+    meta_path: str | None = None  # SigMF metadata, for annotations
+
+    @property
+    def windows(self) -> bool:
+        return self.samples.ndim == 2
+
+
+def _interleaved(raw: np.ndarray, scale) -> np.ndarray:
+    if scale is None:  # cu8: 0..255 around 127.5
+        iq = (raw.astype(np.float32) - 127.5) / 127.5
+    else:
+        iq = raw.astype(np.float32) * np.float32(scale)
+    if len(iq) % 2:
+        raise ValueError("odd number of I/Q components: the file is truncated")
+    return (iq[0::2] + 1j * iq[1::2]).astype(np.complex64)
+
+
+def read_sigmf(path: str) -> Recording:
+    base = path[: -len(".sigmf-meta")] if path.endswith(".sigmf-meta") else path
+    base = base[: -len(".sigmf-data")] if base.endswith(".sigmf-data") else base
+    meta_path, data_path = base + ".sigmf-meta", base + ".sigmf-data"
+    for p in (meta_path, data_path):
+        if not os.path.isfile(p):
+            raise ValueError(f"SigMF recording {base}: {p} is missing")
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+        glob = meta["global"]
+        datatype = glob["core:datatype"]
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise ValueError(f"{meta_path} is not SigMF metadata ({e})") from None
+    if datatype not in SIGMF_TYPES:
+        raise ValueError(
+            f"{meta_path}: datatype {datatype!r} is not one of {', '.join(SIGMF_TYPES)} (complex only)"
+        )
+    dtype, scale = SIGMF_TYPES[datatype]
+    raw = np.fromfile(data_path, dtype=dtype)
+    return Recording(_interleaved(raw, scale), glob.get("core:sample_rate"), "sigmf", meta_path)
+
+
+def read_wav(path: str) -> Recording:
+    """A two-channel (I, Q) WAV: 8/16/32-bit PCM or 32-bit float."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError(f"{path} is not a WAV file")
+    pos, fmt, payload = 12, None, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        body = data[pos + 8 : pos + 8 + size]
+        if cid == b"fmt ":
+            fmt = struct.unpack("<HHIIHH", body[:16])
+        elif cid == b"data":
+            payload = body
+        pos += 8 + size + (size & 1)
+    if fmt is None or payload is None:
+        raise ValueError(f"{path}: WAV without fmt or data chunk")
+    tag, channels, rate, _, _, bits = fmt
+    if channels != 2:
+        raise ValueError(f"{path}: {channels} channel(s); I/Q WAV needs 2 (I left, Q right)")
+    kinds = {
+        (1, 8): ("u1", None),
+        (1, 16): ("<i2", 2.0**-15),
+        (1, 32): ("<i4", 2.0**-31),
+        (3, 32): ("<f4", 1.0),
+    }
+    if (tag, bits) not in kinds and not (tag == 0xFFFE and bits in (16, 32)):
+        raise ValueError(f"{path}: WAV format {tag} with {bits} bits is not supported")
+    dtype, scale = kinds.get((tag, bits), ("<i2", 2.0**-15) if bits == 16 else ("<f4", 1.0))
+    raw = np.frombuffer(payload[: len(payload) // np.dtype(dtype).itemsize * np.dtype(dtype).itemsize], dtype)
+    return Recording(_interleaved(raw, scale), float(rate), "wav")
+
+
+def read_npy(path: str) -> Recording:
+    try:
+        x = np.load(path, allow_pickle=False)  # object arrays would need unpickling: refused
+    except ValueError as e:
+        raise ValueError(f"{path}: not a plain .npy array ({e})") from None
+    if not np.iscomplexobj(x) or x.ndim not in (1, 2):
+        raise ValueError(
+            f"{path}: needs a 1-D complex stream or a 2-D complex array of windows, got {x.dtype} {x.shape}"
+        )
+    return Recording(x.astype(np.complex64), None, "npy")
+
+
+def read(path: str) -> Recording:
+    """Read a recording by its name: .sigmf-meta/.sigmf-data, .wav, .npy, or raw cf32."""
+    if path.endswith((".sigmf-meta", ".sigmf-data", ".sigmf")) or os.path.isfile(path + ".sigmf-meta"):
+        return read_sigmf(path[: -len(".sigmf")] if path.endswith(".sigmf") else path)
+    if not os.path.isfile(path):
+        raise ValueError(f"recording {path} does not exist")
+    if path.endswith(".wav"):
+        return read_wav(path)
+    if path.endswith(".npy"):
+        return read_npy(path)
+    if path.endswith(RAW_SUFFIXES):
+        return Recording(np.fromfile(path, dtype="<c8"), None, "cf32")
+    raise ValueError(f"{path}: unknown recording type (use .cf32, .sigmf-meta, .wav or .npy)")
+
+
+def segments(labels: list[str], starts, length: int, confidences) -> list[dict]:
+    """Consecutive windows of one label merged: (start, count, label, mean confidence)."""
+    out = []
+    for start, label, conf in zip(starts, labels, confidences, strict=True):
+        if out and out[-1]["label"] == label and out[-1]["end"] >= start:
+            seg = out[-1]
+            seg["end"] = int(start) + length
+            seg["conf"].append(conf)
+        else:
+            out.append({"start": int(start), "end": int(start) + length, "label": label, "conf": [conf]})
+    return [dict(start=s["start"], count=s["end"] - s["start"], label=s["label"],
+                 confidence=float(np.mean(s["conf"]))) for s in out]  # fmt: skip
+
+
+def annotate_sigmf(meta_path: str, segs: list[dict], model: str, generator: str) -> int:
+    """Replace gr-amc's annotations in a SigMF metadata file (atomically); others stay."""
+    with open(meta_path) as f:
+        meta = json.load(f)
+    kept = [a for a in meta.get("annotations", []) if a.get("core:generator") != generator]
+    ours = [
+        {
+            "core:sample_start": s["start"],
+            "core:sample_count": s["count"],
+            "core:label": s["label"],
+            "core:generator": generator,
+            "amc:confidence": round(s["confidence"], 4),
+            "amc:model": model,
+        }
+        for s in segs
+    ]
+    meta["annotations"] = sorted(kept + ours, key=lambda a: a.get("core:sample_start", 0))
+    with dataset.AtomicFile(meta_path) as tmp, open(tmp, "w") as f:
+        json.dump(meta, f, indent=2)
+    return len(ours)

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the live-signal user sees: the shipped default model on fresh signals, the
+headless sensor and Qt GUI flowgraphs replaying a recording through gr-osmosdr's
+file= device, `amc classify` on every recording type, `amc models`, `amc demo`."""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import wave
+
+import numpy as np
+import pytest
+from gnuradio import blocks, gr
+
+from gnuradio.amc import bundle, classifier, signals
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+SAMP_RATE, SYMBOL_RATE = 2e6, 125e3  # 16 samples per symbol at the SDR: the flowgraphs resample
+REPLAY = "BPSK"
+GOOD_CLASSES = ("BPSK", "AM-DSB", "GFSK", "PAM4", "WBFM")  # ones the default model is sure of at 20 dB
+
+
+def make_signal(modulation, sps, n, esn0_db=20.0, seed=1):
+    tb = gr.top_block()
+    src = signals.modulation_source(modulation, sps, seed=seed)
+    sink = blocks.vector_sink_c()
+    tb.connect(src, blocks.head(gr.sizeof_gr_complex, n), sink)
+    tb.run()
+    x = np.array(sink.data(), np.complex64)
+    rng = np.random.default_rng(seed)
+    noise = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) * np.sqrt(sps / 10 ** (esn0_db / 10) / 2)
+    return (x * np.exp(1j * rng.uniform(0, 2 * np.pi)) + noise).astype(np.complex64)
+
+
+@pytest.fixture(scope="module")
+def default():
+    return bundle.load("default")
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    """A BPSK burst as an SDR at 2 MS/s would record it (16 samples per symbol)."""
+    path = tmp_path_factory.mktemp("rec") / "bpsk.cf32"
+    make_signal(REPLAY, 16, int(SAMP_RATE * 0.5)).tofile(path)
+    return path
+
+
+def test_shipped_models_load_and_are_small():
+    names = bundle.shipped()
+    assert bundle.DEFAULT in names
+    for name in names:
+        b = bundle.load(name)
+        size = sum(os.path.getsize(os.path.join(b.path, f)) for f in os.listdir(b.path))
+        assert size < 5 * 2**20, f"{name}: {size} bytes"
+        assert b.meta["evaluation"]["highest"] > 0.5  # its test table travels with it
+        assert b.meta["trained_on"]["sps"] in (4, 8)
+
+
+@pytest.mark.parametrize("modulation", GOOD_CLASSES)
+def test_default_model_names_fresh_signals(default, modulation):
+    # signals made afresh (another seed, no fading), at the model's 8 samples per symbol
+    n = default.lengths[0]
+    x = make_signal(modulation, 8, 200 * n, seed=11)
+    _, labels, conf, _ = classifier.classify_windows(
+        default.runner(n, 2), default.classes, default.spec(n), x
+    )
+    share = np.mean(np.array(labels) == modulation)
+    got = dict(zip(*np.unique(labels, return_counts=True), strict=True))
+    assert share > 0.6, f"{modulation}: {share:.2f} of windows right; got {got}"
+
+
+@pytest.fixture(scope="module")
+def compiled(root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("live")
+    for name in ("amc_headless", "amc_live", "amc_live_soapy"):
+        r = subprocess.run(["grcc", "-o", str(out), str(root / "examples/live" / f"{name}.grc")],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return out
+
+
+def replay_args(recording):
+    return ["--device-args", f"file={recording},rate={SAMP_RATE},repeat=false,throttle=true",
+            "--samp-rate", str(SAMP_RATE), "--symbol-rate", str(SYMBOL_RATE)]  # fmt: skip
+
+
+def test_headless_flowgraph_logs_json_and_publishes_on_zmq(compiled, recording, tmp_path):
+    import pmt
+    import zmq
+
+    log = tmp_path / "decisions.jsonl"
+    port = 5600 + os.getpid() % 300
+    ctx = zmq.Context()
+    sub = ctx.socket(zmq.SUB)
+    sub.connect(f"tcp://127.0.0.1:{port}")
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    proc = subprocess.Popen(
+        [SYSTEM_PYTHON, str(compiled / "amc_headless.py"), *replay_args(recording), "--json-path", str(log),
+         "--zmq-address", f"tcp://127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    received = []
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if sub.poll(200):
+            received.append(pmt.to_python(pmt.deserialize_str(sub.recv())))
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-3000:]
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines, err[-3000:]
+    assert set(lines[0]) >= {"label", "index", "confidence", "offset", "windows"}
+    assert lines[-1]["label"] == REPLAY, lines
+    assert received and received[-1]["label"] == REPLAY
+    assert "Traceback" not in err
+
+
+def find(image, template):
+    """Best normalised cross-correlation of a grey template anywhere in a grey image."""
+    ih, iw = image.shape
+    th, tw = template.shape
+    t = template - template.mean()
+    tn = np.sqrt((t**2).sum())
+    win = np.lib.stride_tricks.sliding_window_view(image, (th, tw))[::1, ::1]
+    best = 0.0
+    for y in range(win.shape[0]):
+        rows = win[y]
+        m = rows.mean(axis=(1, 2), keepdims=True)
+        d = rows - m
+        score = (d * t).sum(axis=(1, 2)) / (np.sqrt((d**2).sum(axis=(1, 2))) * tn + 1e-9)
+        best = max(best, float(score.max()))
+    return best
+
+
+RENDER = """
+import sys
+from PyQt5 import Qt
+app = Qt.QApplication(sys.argv)
+label = Qt.QLabel(sys.argv[1])
+label.setStyleSheet("font-size: 28pt; font-weight: bold;")
+label.adjustSize()
+label.grab().save(sys.argv[2], "PNG")
+"""
+
+
+def grey(path):
+    import matplotlib.image
+
+    img = matplotlib.image.imread(str(path))
+    return img[..., :3].mean(axis=2) if img.ndim == 3 else img
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (apt install xvfb)")
+def test_qt_gui_shows_the_label_of_the_replayed_signal(compiled, recording, tmp_path):
+    shot = tmp_path / "gui.png"
+    proc = subprocess.Popen(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", SYSTEM_PYTHON, str(compiled / "amc_live.py"),
+         *replay_args(recording), "--snapshot", str(shot)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not shot.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    os.killpg(proc.pid, 15)
+    _, err = proc.communicate(timeout=30)
+    assert shot.exists(), err[-3000:]
+    # the label as Qt draws it in this font, searched for in the screenshot
+    image = grey(shot)
+    scores = {}
+    for text in (REPLAY, "QAM64"):
+        t = tmp_path / f"{text}.png"
+        r = subprocess.run(["xvfb-run", "-a", SYSTEM_PYTHON, "-c", RENDER, text, str(t)], capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        template = grey(t)
+        h, w = template.shape
+        scores[text] = find(image, template[h // 4 : 3 * h // 4, 2 : w - 2])  # the glyphs, not the margins
+    assert scores[REPLAY] > 0.9, scores
+    assert scores["QAM64"] < scores[REPLAY] - 0.1, scores
+    assert "Traceback" not in err, err[-3000:]
+
+
+def write_wav(path, x, rate):
+    iq = np.stack([x.real, x.imag], axis=1)
+    pcm = np.clip(iq * 2**14, -(2**15), 2**15 - 1).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(int(rate))
+        w.writeframes(pcm.tobytes())
+
+
+def amc(root, *args):
+    return subprocess.run([str(root / ".venv/bin/amc"), *args], capture_output=True, text=True, timeout=300)
+
+
+def test_amc_classify_reads_every_recording_type(root, default, tmp_path):
+    n = default.lengths[0]
+    x = make_signal("BPSK", 8, 40 * n, seed=5)
+    x.tofile(tmp_path / "rec.cf32")
+    np.save(tmp_path / "stream.npy", x)
+    np.save(tmp_path / "windows.npy", x.reshape(40, n))
+    write_wav(tmp_path / "rec.wav", x, 1e6)
+    x.tofile(tmp_path / "rec.sigmf-data")
+    meta = {"global": {"core:datatype": "cf32_le", "core:sample_rate": 1e6, "core:version": "1.0.0"},
+            "captures": [{"core:sample_start": 0}], "annotations": []}  # fmt: skip
+    (tmp_path / "rec.sigmf-meta").write_text(json.dumps(meta))
+    results = {}
+    for name in ("rec.cf32", "stream.npy", "windows.npy", "rec.wav", "rec.sigmf-meta"):
+        r = amc(root, "classify", str(tmp_path / name), "--json")
+        assert r.returncode == 0, r.stderr
+        rows = [json.loads(line) for line in r.stdout.splitlines()]
+        assert len(rows) == 40, name
+        results[name] = [row["label"] for row in rows]
+    assert results["rec.cf32"] == results["stream.npy"] == results["windows.npy"] == results["rec.sigmf-meta"]
+    assert np.mean(np.array(results["rec.wav"]) == np.array(results["rec.cf32"])) > 0.9  # 16-bit rounding
+    assert np.mean(np.array(results["rec.cf32"]) == "BPSK") > 0.6
+    annotated = json.loads((tmp_path / "rec.sigmf-meta").read_text())["annotations"]
+    assert annotated and annotated[0]["core:sample_start"] == 0
+    assert sum(a["core:sample_count"] for a in annotated) == 40 * n
+    again = amc(root, "classify", str(tmp_path / "rec.sigmf-meta"))  # replaces, does not pile up
+    assert again.returncode == 0 and "label" in again.stdout
+    assert json.loads((tmp_path / "rec.sigmf-meta").read_text())["annotations"] == annotated
+
+
+def test_amc_classify_refuses_bad_recordings(root, tmp_path):
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    r = amc(root, "classify", str(tmp_path / "obj.npy"))
+    assert r.returncode == 2 and "not a plain .npy" in r.stderr
+    (tmp_path / "x.txt").write_text("hello")
+    r = amc(root, "classify", str(tmp_path / "x.txt"))
+    assert r.returncode == 2 and "unknown recording type" in r.stderr
+    r = amc(root, "classify", str(tmp_path / "nothing.cf32"))
+    assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_amc_models_lists_the_default(root):
+    r = amc(root, "models")
+    assert r.returncode == 0, r.stderr
+    assert f"{bundle.DEFAULT} (default)" in r.stdout
+
+
+def test_amc_demo_prints_decisions(root):
+    r = amc(root, "demo", "--segment", "16384")
+    assert r.returncode == 0, r.stderr
+    assert "gr-amc sensor demo" in r.stdout
+    rows = [line.split() for line in r.stdout.splitlines() if line[:9].strip().isdigit()]
+    assert rows, r.stdout
+    assert all(len(row) >= 4 for row in rows)
+    assert "dropped 0" in r.stdout
