@@ -167,6 +167,12 @@ class Bundle:
     def lengths(self) -> list[int]:
         return self.meta["input"]["lengths"]
 
+    @property
+    def sps(self) -> int:
+        """Samples per symbol to feed it: the one trained on (the highest of several)."""
+        sps = self.meta.get("trained_on", {}).get("sps", 8)
+        return int(max(sps) if isinstance(sps, list) else sps)
+
     def spec(self, length: int) -> features.VectorSpec:
         i = self.meta["input"]
         return features.VectorSpec(length, i["representation"], i["layout"], i["normalization"])

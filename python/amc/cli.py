@@ -62,7 +62,7 @@ def cmd_bench_classifier(args) -> int:
 
     b = bundle.load(args.model)
     n = b.lengths[0]
-    sps = int(b.meta.get("trained_on", {}).get("sps", 8))
+    sps = b.sps
     data = bc.test_signal(1 << 18, sps)
     out = {"model": b.name, "path": b.path, "window": n}
     print(f"model {b.name} ({b.path}), window {n}", flush=True)
@@ -219,7 +219,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_classify(args) -> int:
-    from . import bundle, classifier, recordings
+    from . import bundle, recordings
+    from .classifier import classify_windows
 
     b = bundle.load(args.model)
     rec = recordings.read(args.recording)
@@ -230,13 +231,13 @@ def cmd_classify(args) -> int:
             raise ValueError(
                 "--symbol-rate needs a stream and its sample rate (--rate, or SigMF/WAV metadata)"
             )
-        samples = resample(samples, b.meta["trained_on"].get("sps", 8) * args.symbol_rate / rate)
-        rate = b.meta["trained_on"].get("sps", 8) * args.symbol_rate
+        samples = resample(samples, b.sps * args.symbol_rate / rate)
+        rate = b.sps * args.symbol_rate
     length = args.length or b.lengths[0]
     if rec.windows:
         length = samples.shape[1]
     runner = b.runner(length, args.threads)
-    starts, labels, conf, _ = classifier.classify_windows(
+    starts, labels, conf, _ = classify_windows(
         runner, b.classes, b.spec(length), samples, args.hop
     )
     for i, (start, label, c) in enumerate(zip(starts, labels, conf, strict=True)):

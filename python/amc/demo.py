@@ -131,7 +131,7 @@ class sensor_demo(gr.top_block):
 
         b = bundles.load(model)
         i, n = b.meta["input"], b.lengths[0]
-        sps = int(b.meta.get("trained_on", {}).get("sps", 8))
+        sps = b.sps
         self.sequence, self.segment = list(sequence), segment
         mux = blocks.stream_mux(gr.sizeof_gr_complex, [segment] * len(sequence))
         for k, m in enumerate(sequence):

@@ -97,7 +97,13 @@ class decision_display(gr.sync_block):
     def save_snapshot(self, path: str):
         from . import dataset
 
+        from PyQt5 import Qt
+
         self._refresh()
-        image = self.widget.window().grab()
+        win = self.widget.window()
+        if win.width() < 1000 or win.height() < 800:  # a first start opens small: show it all
+            win.resize(max(win.width(), 1200), max(win.height(), 900))
+            Qt.QApplication.processEvents()
+        image = win.grab()
         with dataset.AtomicFile(path) as tmp:
             image.save(tmp, "PNG")
