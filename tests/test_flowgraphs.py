@@ -103,6 +103,7 @@ def test_amc_demo_other_representation_and_hop(root):
         [
             str(root / ".venv/bin/amc"),
             "demo",
+            "--vectors",
             "--samples",
             "4096",
             "--window",
@@ -124,7 +125,7 @@ def test_amc_demo_other_representation_and_hop(root):
     [(["--window", "8"], "window"), (["--hop", "0"], "hop"), (["--representation", "x"], "representation")],
 )
 def test_amc_demo_rejects_bad_parameters(root, args, word):
-    r = run([str(root / ".venv/bin/amc"), "demo", *args])
+    r = run([str(root / ".venv/bin/amc"), "demo", "--vectors", *args])
     assert r.returncode == 2
     assert word in r.stderr
 

@@ -90,3 +90,22 @@ def test_bad_training_requests(small_data, tmp_path):
         training.TrainConfig("gru2", str(tmp_path / "none.h5"), str(tmp_path)).check()
     with pytest.raises(ValueError, match="batch"):
         training.TrainConfig("gru2", str(small_data), str(tmp_path), batch=0).check()
+
+
+def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_one(tmp_path):
+    data = tmp_path / "multi.h5"
+    dataset.generate(Config(("BPSK", "WBFM"), (4, 8), (64, 128), (30,), 60, channel="awgn", seed=2),
+                     str(data), "hdf5", quiet=True)  # fmt: skip
+    unseen = tmp_path / "l32.h5"
+    dataset.generate(Config(("BPSK", "WBFM"), (8,), (32,), (30,), 40, channel="awgn", seed=3),
+                     str(unseen), "hdf5", quiet=True)  # fmt: skip
+    run = tmp_path / "run"
+    cfg = training.TrainConfig("lstm_ap", str(data), str(run), length=[64, 128], epochs=2, batch=16)
+    info = training.train(cfg, log=lambda *a: None)
+    assert info["lengths"] == [64, 128] and info["variable_length"]
+    steps = sum(len(training.split(training.open_data(str(data), n), 0)[0]) // 16 for n in (64, 128))
+    assert len(info["history"]["loss"]) == 2 and steps > 0
+    results = training.evaluate([str(run)], str(tmp_path / "ev"), log=lambda *a: None, data=str(unseen))
+    assert results[0]["classes"] == ["BPSK", "WBFM"] and 30 in results[0]["per_snr"]
+    with pytest.raises(ValueError, match="takes one length"):
+        training.train(training.TrainConfig("cnn2", str(data), str(tmp_path / "x"), length=[64, 128]))

@@ -188,7 +188,7 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     from . import training
 
-    training.evaluate(args.runs, args.out, args.confusion_snr)
+    training.evaluate(args.runs, args.out, args.confusion_snr, data=args.data, length=args.length)
     print(open(os.path.join(args.out, "table.md")).read(), end="")
     print(f"plots and tables in {args.out}")
     return 0
@@ -237,9 +237,7 @@ def cmd_classify(args) -> int:
     if rec.windows:
         length = samples.shape[1]
     runner = b.runner(length, args.threads)
-    starts, labels, conf, _ = classify_windows(
-        runner, b.classes, b.spec(length), samples, args.hop
-    )
+    starts, labels, conf, _ = classify_windows(runner, b.classes, b.spec(length), samples, args.hop)
     for i, (start, label, c) in enumerate(zip(starts, labels, conf, strict=True)):
         if args.json:
             row = {"window": i, "offset": int(start), "label": label, "confidence": round(float(c), 4)}
@@ -374,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", required=True, help="zoo model name (an unknown name lists them)")
     t.add_argument("--data", required=True, help="dataset file (HDF5 or RML2016 pickle)")
     t.add_argument("--out", required=True, help="run directory")
-    t.add_argument("--length", type=int, help="vector length (files holding several)")
+    t.add_argument("--length", type=int, nargs="+",
+                   help="vector length(s) in the file; variable-length models take several")  # fmt: skip
     t.add_argument("--epochs", type=int, default=200)
     t.add_argument("--batch", type=int, default=400)
     t.add_argument("--lr", type=float, default=1e-3)
@@ -392,6 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("runs", nargs="+", help="run directories of amc train")
     e.add_argument("--out", required=True, help="directory for the tables and plots")
     e.add_argument("--confusion-snr", type=int, nargs="*", default=[0, 10], help="SNRs of confusion matrices")
+    e.add_argument("--data", help="test on all of this file instead (e.g. a length never trained on)")
+    e.add_argument("--length", type=int, help="vector length in --data (files holding several)")
     e.set_defaults(func=cmd_evaluate)
 
     x = sub.add_parser("export", help="export a trained run as a frozen LiteRT bundle")

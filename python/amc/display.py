@@ -95,9 +95,9 @@ class decision_display(gr.sync_block):
                 bar.setValue(int(1000 * min(1.0, max(0.0, float(p)))))
 
     def save_snapshot(self, path: str):
-        from . import dataset
-
         from PyQt5 import Qt
+
+        from . import dataset
 
         self._refresh()
         win = self.widget.window()

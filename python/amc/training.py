@@ -175,7 +175,7 @@ class TrainConfig:
     model: str
     data: str
     out: str
-    length: int | None = None
+    length: int | list[int] | None = None  # several: variable-length models train on all
     epochs: int = 200
     batch: int = 400
     lr: float = 1e-3
@@ -184,6 +184,9 @@ class TrainConfig:
     seed: int = 0
     augment: Augment = dataclasses.field(default_factory=Augment)
     max_train: int | None = None  # cap on training vectors (quick runs)
+
+    def lengths(self) -> list:
+        return list(self.length) if isinstance(self.length, (list, tuple)) else [self.length]
 
     def check(self):
         if self.model not in models.MODELS:
@@ -202,16 +205,25 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
     import keras
 
     cfg.check()
-    data = open_data(cfg.data, cfg.length)
+    lengths = cfg.lengths()
     entry = models.MODELS[cfg.model]
+    if len(lengths) > 1 and not entry.variable_length:
+        raise ValueError(f"length: model {cfg.model} takes one length, not {lengths}")
+    parts = [open_data(cfg.data, n) for n in lengths]  # one Data per vector length
+    data = parts[0]
     spec = entry.spec(data.length)
     os.makedirs(cfg.out, exist_ok=True)
-    train_idx, val_idx, _ = split(data, cfg.seed)
-    if cfg.max_train:
-        train_idx = np.sort(np.random.default_rng(cfg.seed).permutation(train_idx)[: cfg.max_train])
-        val_idx = np.sort(
-            np.random.default_rng(cfg.seed + 1).permutation(val_idx)[: max(1, cfg.max_train // 3)]
-        )
+    train_sets = []
+    for k, d in enumerate(parts):
+        t_idx, v_idx, _ = split(d, cfg.seed)
+        if cfg.max_train:
+            t_idx = np.sort(np.random.default_rng(cfg.seed).permutation(t_idx)[: cfg.max_train // len(parts)])
+            v_idx = np.sort(
+                np.random.default_rng(cfg.seed + 1).permutation(v_idx)[: max(1, cfg.max_train // 3)]
+            )
+        train_sets.append(t_idx)
+        if k == 0:
+            val_idx = v_idx  # validation on the first length (Keras takes one array)
     keras.utils.set_random_seed(cfg.seed)
     model = models.build(cfg.model, len(data.classes), None if entry.variable_length else data.length)
     model.compile(
@@ -220,17 +232,22 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
     rng = np.random.default_rng(cfg.seed)
     val_x, _ = features.transform(data.windows(val_idx), spec)
     val = (val_x, data.y[val_idx])
+    batch = min([cfg.batch, *map(len, train_sets)])
 
     def epochs_of_batches():
+        """Batches of every length, interleaved at random (each batch one length)."""
         while True:
-            yield from batches(data, train_idx, spec, batch, rng, cfg.augment)
+            gens = [batches(d, t, entry.spec(d.length), batch, rng, cfg.augment)
+                    for d, t in zip(parts, train_sets, strict=True)]  # fmt: skip
+            order = np.concatenate([np.full(len(t) // batch, k) for k, t in enumerate(train_sets)])
+            for k in rng.permutation(order):
+                yield next(gens[k])
 
     import tensorflow as tf
 
     # tf.data runs the generator (reading, augmenting, transforming) in its own thread
     # while the model trains on the previous batches.
-    batch = min(cfg.batch, len(train_idx))
-    shape = (batch, *spec.shape) if not entry.variable_length else (batch, data.length, 2)
+    shape = (batch, *spec.shape) if len(parts) == 1 else (batch, None, spec.shape[-1])
     stream = tf.data.Dataset.from_generator(
         epochs_of_batches,
         output_signature=(tf.TensorSpec(shape, tf.float32), tf.TensorSpec((batch,), tf.int64)),
@@ -258,8 +275,9 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
     ]
     if not resume and os.path.isdir(os.path.join(cfg.out, "backup")):
         raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
-    steps = len(train_idx) // batch
-    log(f"training {cfg.model} ({model.count_params():,} parameters) on {len(train_idx):,} vectors, "
+    steps = sum(len(t) // batch for t in train_sets)
+    log(f"training {cfg.model} ({model.count_params():,} parameters) on {sum(map(len, train_sets)):,} vectors"
+        f" of length {'/'.join(map(str, lengths))}, "
         f"validating on {len(val_idx):,}; {steps} steps/epoch")  # fmt: skip
     history = model.fit(
         stream,
@@ -280,6 +298,7 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         "classes": data.classes,
         "spec": dataclasses.asdict(spec),
         "variable_length": entry.variable_length,
+        "lengths": [d.length for d in parts],
         "data": os.path.abspath(cfg.data),
         "data_sha256": dataset.file_sha256(cfg.data),
         "data_attrs": {
@@ -337,7 +356,7 @@ def evaluate_run(run_dir: str, data: Data | None = None, test_idx=None) -> dict:
     if test_idx is None:
         _, _, test_idx = split(data, info["seed"])
     model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
-    spec = features.VectorSpec(**info["spec"])
+    spec = features.VectorSpec(**{**info["spec"], "window": data.length})
     probs, seconds = predict(model, data, test_idx, spec)
     pred = probs.argmax(axis=1)
     truth, snr = data.y[test_idx], data.snr[test_idx]
@@ -444,13 +463,19 @@ def plot_confusion(result: dict, snr: int, path: str) -> None:
     _save_png(fig, path)
 
 
-def evaluate(run_dirs: list[str], out: str, confusion_snrs=(), log=print) -> list[dict]:
-    """Evaluate several runs on the same test split; writes the table (Markdown, CSV),
-    accuracy.png and confusion PNGs into `out`."""
+def evaluate(
+    run_dirs: list[str], out: str, confusion_snrs=(), log=print, data: str | None = None, length=None
+) -> list[dict]:
+    """Evaluate several runs on the same test split (or on all of `data`); writes the
+    table (Markdown, CSV), accuracy.png and confusion PNGs into `out`."""
     os.makedirs(out, exist_ok=True)
     results = []
+    other = open_data(data, length) if data else None
     for run in run_dirs:
-        r = evaluate_run(run)
+        if other is not None:
+            r = evaluate_run(run, other, np.arange(len(other)))
+        else:
+            r = evaluate_run(run)
         results.append(r)
         log(f"{r['name']}: highest {100 * r['highest']:.2f}%, average {100 * r['average']:.2f}%")
         for s in confusion_snrs:
