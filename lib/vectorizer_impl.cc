@@ -40,10 +40,20 @@ vectorizer::sptr vectorizer::make(int window,
     }
     window_transform xform(
         window, representation, layout, normalization, fft_size, fft_avg);
-    return gnuradio::make_block_sptr<vectorizer_impl>(std::move(xform), hop, power_tags);
+    // What the vectors are, for a classifier downstream to check against its model.
+    pmt::pmt_t spec = pmt::make_dict();
+    spec = pmt::dict_add(spec, pmt::mp("window"), pmt::from_long(window));
+    spec = pmt::dict_add(spec, pmt::mp("representation"), pmt::mp(representation));
+    spec = pmt::dict_add(spec, pmt::mp("layout"), pmt::mp(layout));
+    spec = pmt::dict_add(spec, pmt::mp("normalization"), pmt::mp(normalization));
+    return gnuradio::make_block_sptr<vectorizer_impl>(
+        std::move(xform), hop, power_tags, spec);
 }
 
-vectorizer_impl::vectorizer_impl(window_transform&& xform, int hop, bool power_tags)
+vectorizer_impl::vectorizer_impl(window_transform&& xform,
+                                 int hop,
+                                 bool power_tags,
+                                 pmt::pmt_t spec)
     : gr::block("vectorizer",
                 gr::io_signature::make(1, 1, sizeof(gr_complex)),
                 gr::io_signature::make(1, 1, sizeof(float) * xform.vlen())),
@@ -57,6 +67,8 @@ vectorizer_impl::vectorizer_impl(window_transform&& xform, int hop, bool power_t
       d_nonfinite_val(pmt::intern("nonfinite")),
       d_silent_val(pmt::intern("silent")),
       d_power_key(pmt::intern("amc_power")),
+      d_spec_key(pmt::intern("amc_spec")),
+      d_spec(spec),
       d_srcid(pmt::intern(alias()))
 {
     set_relative_rate(1, static_cast<uint64_t>(hop));
@@ -93,6 +105,9 @@ void vectorizer_impl::emit(const gr_complex* in, float* out, uint64_t out_offset
         d_pending.pop_front();
     }
     add_item_tag(0, out_offset, d_window_key, pmt::from_uint64(start), d_srcid);
+    if (d_windows == 0) {
+        add_item_tag(0, out_offset, d_spec_key, d_spec, d_srcid);
+    }
 
     switch (d_xform.transform(in, out)) {
     case window_transform::verdict::ok:

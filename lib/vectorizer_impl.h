@@ -43,6 +43,8 @@ private:
     const pmt::pmt_t d_nonfinite_val;
     const pmt::pmt_t d_silent_val;
     const pmt::pmt_t d_power_key;
+    const pmt::pmt_t d_spec_key;
+    const pmt::pmt_t d_spec; // window and representation, tagged on the first vector
     const pmt::pmt_t d_srcid;
 
     void fetch_tags(uint64_t upto);
@@ -50,7 +52,7 @@ private:
 
 public:
     //! \p xform carries the validated window parameters; hop is checked by make().
-    vectorizer_impl(window_transform&& xform, int hop, bool power_tags);
+    vectorizer_impl(window_transform&& xform, int hop, bool power_tags, pmt::pmt_t spec);
 
     void forecast(int noutput_items, gr_vector_int& ninput_items_required) override;
     int general_work(int noutput_items,

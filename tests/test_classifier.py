@@ -200,3 +200,16 @@ def test_decision_reads_the_window_offsets_through_the_classifier(vgg_bundle):
     first = [pmt.to_python(t.value) for t in sink.tags() if pmt.symbol_to_string(t.key) == "amc_decision"][0]
     assert first["offset"] == 0 and first["label"] in CLASSES
     assert dec.windows_seen() == 40
+
+
+def test_vectors_made_for_another_model_are_refused_at_run_time(vgg_bundle):
+    # the classifier is told rms (as its model), the vectorizer upstream makes l2:
+    # its amc_spec tag gives it away, and nothing is classified as garbage
+    tb = gr.top_block()
+    vec = amc.vectorizer(N, N, "iq", "channels_last", "l2")
+    clf = amc.classifier(vgg_bundle, N, "iq", "channels_last", "rms", outputs="index")
+    sink = blocks.vector_sink_i()
+    tb.connect(blocks.vector_source_c(stream(30).tolist()), vec, clf, sink)
+    tb.run()
+    assert clf.mismatched() == clf.windows() == 30 and clf.classified() == 0
+    assert set(sink.data()) == {-1}

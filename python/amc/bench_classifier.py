@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 
 import numpy as np
@@ -85,7 +84,8 @@ def keras_rate(b: bundles.Bundle, data: np.ndarray, windows: int, batch_size: in
 
 class PacedSource(gr.sync_block):
     """Complex samples at `rate` per second of wall time, in chunks; remembers when
-    each chunk left, so latency can be measured from the source."""
+    each chunk left (in arrays allocated up front, so the record does not grow the
+    memory the soak measures)."""
 
     def __init__(self, data: np.ndarray, rate: float, seconds: float, chunk: int = 8192):
         gr.sync_block.__init__(self, "paced_source", None, [np.complex64])
@@ -93,10 +93,13 @@ class PacedSource(gr.sync_block):
         self.total = int(rate * seconds)
         self.sent = 0
         self.t0 = None
-        self.times = []  # (end offset of chunk, monotonic time it left)
+        size = 4 * (self.total // chunk) + 1024
+        self.ends = np.full(size, np.iinfo(np.int64).max, np.int64)  # end offset of each chunk
+        self.left = np.zeros(size)  # monotonic time it left
+        self.chunks = 0
 
     def work(self, input_items, output_items):
-        if self.sent >= self.total:
+        if self.sent >= self.total or self.chunks == len(self.ends):
             return -1
         if self.t0 is None:
             self.t0 = time.monotonic()
@@ -109,25 +112,44 @@ class PacedSource(gr.sync_block):
         idx = (start + np.arange(n)) % len(self.data)
         output_items[0][:n] = self.data[idx]
         self.sent += n
-        self.times.append((self.sent, time.monotonic()))
+        self.ends[self.chunks], self.left[self.chunks] = self.sent, time.monotonic()
+        self.chunks += 1
         return n
 
+    def left_at(self, offset: int) -> float:
+        """When the sample at `offset` left the source."""
+        k = min(int(np.searchsorted(self.ends[: self.chunks], offset, side="right")), self.chunks - 1)
+        return float(self.left[k])
 
-class MessageClock(gr.basic_block):
-    """Arrival time of every classification message, by window offset."""
 
-    def __init__(self):
-        gr.basic_block.__init__(self, "message_clock", None, None)
-        self.arrivals = []
-        self.lock = threading.Lock()
+class LatencyClock(gr.basic_block):
+    """Sample-to-message latency of every classification message after `start`, kept
+    as a histogram of 0.1 ms bins (fixed memory, however long the soak)."""
+
+    BIN_S, BINS = 1e-4, 100_000  # up to 10 s
+
+    def __init__(self, source: PacedSource, window: int):
+        gr.basic_block.__init__(self, "latency_clock", None, None)
+        self.source, self.window = source, window
+        self.hist = np.zeros(self.BINS + 1, np.int64)
+        self.start = float("inf")
         self.message_port_register_in(pmt.intern("in"))
         self.set_msg_handler(pmt.intern("in"), self._on)
 
     def _on(self, msg):
         t = time.monotonic()
+        if t < self.start:
+            return
         offset = pmt.to_uint64(pmt.dict_ref(msg, pmt.intern("offset"), pmt.from_uint64(0)))
-        with self.lock:
-            self.arrivals.append((offset, t))
+        latency = t - self.source.left_at(offset + self.window - 1)
+        self.hist[min(self.BINS, max(0, int(latency / self.BIN_S)))] += 1
+
+    def percentile_ms(self, q: float) -> float:
+        total = self.hist.sum()
+        if not total:
+            return float("nan")
+        k = int(np.searchsorted(np.cumsum(self.hist), q / 100 * total))
+        return 1000 * (k + 1) * self.BIN_S
 
 
 @dataclasses.dataclass
@@ -150,27 +172,26 @@ class RealTime:
 
 def real_time(b: bundles.Bundle, data: np.ndarray, rate: float, seconds: float, threads: int,
               warmup: float = 5.0) -> RealTime:  # fmt: skip
-    """The chain fed at `rate` samples/s for warmup + seconds; figures after warm-up."""
+    """The chain fed at `rate` samples/s for warmup + seconds; figures after warm-up.
+    RSS is sampled every 10 s; the end figure is the last sample."""
     n = b.lengths[0]
     tb = gr.top_block("realtime", catch_exceptions=False)
     src = PacedSource(data, rate, warmup + seconds)
     vec, clf = _chain(b, threads, max_backlog=2048)
     vec.set_min_output_buffer(4096)
-    clock = MessageClock()
+    clock = LatencyClock(src, n)
     tb.connect(src, vec, clf, blocks.null_sink(gr.sizeof_int))
     tb.msg_connect(clf, "classification", clock, "in")
     tb.start()
     time.sleep(warmup)
+    clock.start = time.monotonic()
     rss0, w0, t0 = rss_mb(), clf.classified(), time.monotonic()
+    rss = [rss0]
+    while src.sent < src.total and time.monotonic() - t0 < seconds + 60:
+        time.sleep(min(10.0, max(0.1, seconds - (time.monotonic() - t0))))
+        rss.append(rss_mb())
     tb.wait()
-    t1, rss1 = time.monotonic(), rss_mb()
-    # latency: message arrival minus the time the chunk holding the window's last sample left
-    ends = np.array([e for e, _ in src.times])
-    left = np.array([t for _, t in src.times])
-    with clock.lock:
-        arrivals = [(o, t) for o, t in clock.arrivals if t >= t0]
-    lat = [t - left[min(np.searchsorted(ends, o + n), len(ends) - 1)] for o, t in arrivals]
-    lat_ms = 1000 * np.array(lat) if lat else np.array([np.nan])
+    t1 = time.monotonic()
     return RealTime(rate, t1 - t0, clf.windows(), clf.classified(), clf.dropped(),
-                    (clf.classified() - w0) / (t1 - t0), float(np.percentile(lat_ms, 50)),
-                    float(np.percentile(lat_ms, 99)), rss0, rss1)  # fmt: skip
+                    (clf.classified() - w0) / (t1 - t0), clock.percentile_ms(50), clock.percentile_ms(99),
+                    rss0, rss[-1])  # fmt: skip

@@ -17,6 +17,7 @@ PORT = "classification"
 TAG = "amc_class"
 # Why a window was not classified; its output is zeros / index -1, tagged amc_flag.
 DROPPED = "dropped"
+MISMATCH = "mismatch"  # vectors of another window or representation than the model's
 LOG_INTERVAL = 5.0  # seconds between drop reports in the log
 
 
@@ -86,12 +87,14 @@ class classifier(gr.sync_block):
         self.port = pmt.intern(PORT)
         self.message_port_register_out(self.port)
         self._tag_key, self._flag_key = pmt.intern(TAG), pmt.intern("amc_flag")
-        self._dropped_val = pmt.intern(DROPPED)
         self._labels = [pmt.intern(c) for c in self.classes]
         self._model_pmt = pmt.intern(self.model_name)
         self._time_ref = None  # (window offset, seconds) from the last rx_time
         self._last_log = -np.inf
-        self._counts = dict.fromkeys(("windows", "classified", NONFINITE, SILENT, DROPPED), 0)
+        self._counts = dict.fromkeys(("windows", "classified", NONFINITE, SILENT, DROPPED, MISMATCH), 0)
+        self._expected = {"window": window, "representation": representation, "layout": layout,
+                          "normalization": normalization}  # fmt: skip
+        self._mismatch = None  # what the vectorizer's amc_spec says differs
         self._model_seconds = 0.0
 
     # ------------------------------------------------------------------ counters
@@ -113,6 +116,10 @@ class classifier(gr.sync_block):
         """Windows dropped because more than max_backlog were waiting."""
         return self._counts[DROPPED]
 
+    def mismatched(self) -> int:
+        """Windows refused because the vectorizer's amc_spec differs from the model's."""
+        return self._counts[MISMATCH]
+
     def model_seconds(self) -> float:
         """Seconds spent in the model runtime."""
         return self._model_seconds
@@ -129,6 +136,8 @@ class classifier(gr.sync_block):
                 offsets[i] = pmt.to_uint64(t.value)
             elif key == "amc_flag":
                 flags[i] = pmt.symbol_to_string(t.value)
+            elif key == "amc_spec":
+                self._check_spec(pmt.to_python(t.value))
             elif key == "rx_rate":
                 self.samp_rate = pmt.to_double(t.value)
             elif key == "rx_time":
@@ -139,6 +148,19 @@ class classifier(gr.sync_block):
             # it: that window's start is the reference (exact for a tag on a window start)
             self._time_ref = (float(offsets[rx_time[0]]), rx_time[1])
         return offsets, flags
+
+    def _check_spec(self, spec):
+        if not isinstance(spec, dict):
+            return
+        wrong = [
+            f"{k} {spec[k]!r} (model: {v!r})" for k, v in self._expected.items() if k in spec and spec[k] != v
+        ]
+        self._mismatch = ", ".join(wrong) or None
+        if self._mismatch:
+            self.logger.error(
+                f"the vectorizer makes vectors with {self._mismatch}: they are not classified "
+                "(counted as mismatched); give the vectorizer the model's parameters"
+            )
 
     def _log_drops(self, count: int):
         now = time.monotonic()
@@ -157,9 +179,11 @@ class classifier(gr.sync_block):
         self._counts["windows"] += n
 
         valid = np.ones(n, bool)
+        if self._mismatch:
+            flags = {i: MISMATCH for i in range(n)}
         for i, why in flags.items():
             valid[i] = False
-            self._counts[why if why in (NONFINITE, SILENT) else DROPPED] += 1
+            self._counts[why if why in (NONFINITE, SILENT, MISMATCH) else DROPPED] += 1
         bad = valid & ~np.isfinite(x).all(axis=1)
         if bad.any():  # vectors that did not come from the vectorizer
             for i in np.flatnonzero(bad):
@@ -209,9 +233,9 @@ class classifier(gr.sync_block):
         """amc_class tags, dropped flags, and the classification messages."""
         outputs = 0 if self.outputs == "messages" else (2 if self.outputs == "both" else 1)
         for i, why in flags.items():
-            if why == DROPPED:
+            if why in (DROPPED, MISMATCH):
                 for port in range(outputs):
-                    self.add_item_tag(port, base + i, self._flag_key, self._dropped_val)
+                    self.add_item_tag(port, base + i, self._flag_key, pmt.intern(why))
         send = pmt.length(self.message_subscribers(self.port)) > 0
         if send:  # windows not classified are reported too, as what they were
             for i, why in flags.items():

@@ -76,10 +76,8 @@ def cmd_bench_classifier(args) -> int:
     for batch in (None, b.meta["batch"]):
         rate = bc.keras_rate(b, data, args.windows, batch)
         out[f"keras_batch{batch or 32}"] = rate
-        print(
-            f"  Keras model.predict, batch {batch or 32} (default)"[: 40 if batch else None]
-            + f": {rate:,.0f} windows/s"
-        )
+        what = f"batch {batch}" if batch else "default batch 32"
+        print(f"  Keras model.predict, {what}: {rate:,.0f} windows/s")
     best = max(v for k, v in out.items() if k.startswith("block_"))
     out["ratio_vs_keras_default"] = best / out["keras_batch32"]
     out["ratio_vs_keras_same_batch"] = best / out[f"keras_batch{b.meta['batch']}"]

@@ -51,6 +51,10 @@ namespace amc {
  * follows the skipped samples it sits on. Their sample-exact offset is thereby
  * rounded to the window; the amc_window tag gives the window's start.
  *
+ * The first vector also carries \c amc_spec, a dict {window, representation,
+ * layout, normalization}, so that a classifier can check the vectors against
+ * its model.
+ *
  * With \p power_tags, every unflagged vector also carries \c amc_power (double):
  * the window's power before normalization, 10 log10(mean |x|^2) in dB, which
  * amc.decision's energy gate reads.

@@ -14,7 +14,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(vectorizer.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(d526224de232ea323c0a6bb2819e957e)                     */
+/* BINDTOOL_HEADER_FILE_HASH(cb1b329824b9623e38532fdea917e12a)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
