@@ -132,13 +132,13 @@ class LatencyClock(gr.basic_block):
         gr.basic_block.__init__(self, "latency_clock", None, None)
         self.source, self.window = source, window
         self.hist = np.zeros(self.BINS + 1, np.int64)
-        self.start = float("inf")
+        self.since = float("inf")  # (not "start": GNU Radio calls block.start())
         self.message_port_register_in(pmt.intern("in"))
         self.set_msg_handler(pmt.intern("in"), self._on)
 
     def _on(self, msg):
         t = time.monotonic()
-        if t < self.start:
+        if t < self.since:
             return
         offset = pmt.to_uint64(pmt.dict_ref(msg, pmt.intern("offset"), pmt.from_uint64(0)))
         latency = t - self.source.left_at(offset + self.window - 1)
@@ -184,7 +184,7 @@ def real_time(b: bundles.Bundle, data: np.ndarray, rate: float, seconds: float, 
     tb.msg_connect(clf, "classification", clock, "in")
     tb.start()
     time.sleep(warmup)
-    clock.start = time.monotonic()
+    clock.since = time.monotonic()
     rss0, w0, t0 = rss_mb(), clf.classified(), time.monotonic()
     rss = [rss0]
     while src.sent < src.total and time.monotonic() - t0 < seconds + 60:
