@@ -249,3 +249,22 @@ def test_amc_demo_prints_decisions(root):
     assert rows, r.stdout
     assert all(len(row) >= 4 for row in rows)
     assert "dropped 0" in r.stdout
+
+
+def test_amc_classify_resamples_to_the_models_samples_per_symbol(root, recording):
+    # the 16-sps recording, told its rates, is brought to the model's 8 sps first
+    r = amc(
+        root,
+        "classify",
+        str(recording),
+        "--rate",
+        str(SAMP_RATE),
+        "--symbol-rate",
+        str(SYMBOL_RATE),
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert abs(len(rows) - int(SAMP_RATE * 0.5 / 2) // 128) <= 2  # half the samples after resampling
+    assert np.mean([row["label"] == REPLAY for row in rows]) > 0.8
+    assert rows[1]["time"] == pytest.approx(128 / 1e6)

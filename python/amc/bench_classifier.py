@@ -127,6 +127,7 @@ class LatencyClock(gr.basic_block):
     as a histogram of 0.1 ms bins (fixed memory, however long the soak)."""
 
     BIN_S, BINS = 1e-4, 100_000  # up to 10 s
+    OFFSET, ZERO = pmt.intern("offset"), pmt.from_uint64(0)
 
     def __init__(self, source: PacedSource, window: int):
         gr.basic_block.__init__(self, "latency_clock", None, None)
@@ -140,7 +141,7 @@ class LatencyClock(gr.basic_block):
         t = time.monotonic()
         if t < self.since:
             return
-        offset = pmt.to_uint64(pmt.dict_ref(msg, pmt.intern("offset"), pmt.from_uint64(0)))
+        offset = pmt.to_uint64(pmt.dict_ref(msg, self.OFFSET, self.ZERO))
         latency = t - self.source.left_at(offset + self.window - 1)
         self.hist[min(self.BINS, max(0, int(latency / self.BIN_S)))] += 1
 
@@ -164,6 +165,7 @@ class RealTime:
     latency_p99_ms: float
     rss_start_mb: float
     rss_end_mb: float
+    rss_samples_mb: list  # every 10 s
 
     @property
     def rss_growth(self) -> float:
@@ -194,4 +196,4 @@ def real_time(b: bundles.Bundle, data: np.ndarray, rate: float, seconds: float, 
     t1 = time.monotonic()
     return RealTime(rate, t1 - t0, clf.windows(), clf.classified(), clf.dropped(),
                     (clf.classified() - w0) / (t1 - t0), clock.percentile_ms(50), clock.percentile_ms(99),
-                    rss0, rss[-1])  # fmt: skip
+                    rss0, rss[-1], [round(r, 1) for r in rss])  # fmt: skip

@@ -19,6 +19,10 @@ TAG = "amc_class"
 DROPPED = "dropped"
 MISMATCH = "mismatch"  # vectors of another window or representation than the model's
 LOG_INTERVAL = 5.0  # seconds between drop reports in the log
+# Message keys, interned once: the block builds a dict per window.
+KEYS = {
+    k: pmt.intern(k) for k in ("label", "index", "confidence", "probabilities", "offset", "time", "model")
+}
 
 
 class classifier(gr.sync_block):
@@ -256,19 +260,19 @@ class classifier(gr.sync_block):
     @staticmethod
     def _describe(label, index: int, confidence: float, probs, offset: int):
         d = pmt.make_dict()
-        d = pmt.dict_add(d, pmt.intern("label"), label)
-        d = pmt.dict_add(d, pmt.intern("index"), pmt.from_long(index))
-        d = pmt.dict_add(d, pmt.intern("confidence"), pmt.from_double(confidence))
+        d = pmt.dict_add(d, KEYS["label"], label)
+        d = pmt.dict_add(d, KEYS["index"], pmt.from_long(index))
+        d = pmt.dict_add(d, KEYS["confidence"], pmt.from_double(confidence))
         if probs is not None:
-            d = pmt.dict_add(d, pmt.intern("probabilities"), pmt.init_f32vector(len(probs), probs))
-        return pmt.dict_add(d, pmt.intern("offset"), pmt.from_uint64(offset))
+            d = pmt.dict_add(d, KEYS["probabilities"], pmt.init_f32vector(len(probs), probs))
+        return pmt.dict_add(d, KEYS["offset"], pmt.from_uint64(offset))
 
     def _for_message(self, d, offset: int):
         """The tag's dict plus the window's time (when known) and the model name."""
         t = self._time_of(offset)
         if t is not None:
-            d = pmt.dict_add(d, pmt.intern("time"), pmt.from_double(t))
-        return pmt.dict_add(d, pmt.intern("model"), self._model_pmt)
+            d = pmt.dict_add(d, KEYS["time"], pmt.from_double(t))
+        return pmt.dict_add(d, KEYS["model"], self._model_pmt)
 
 
 def classify_windows(runner, classes, spec, samples: np.ndarray, hop: int | None = None):

@@ -84,9 +84,9 @@ def cmd_bench_classifier(args) -> int:
     print(f"  block / Keras predict: {out['ratio_vs_keras_default']:.1f}x (default batch), "
           f"{out['ratio_vs_keras_same_batch']:.1f}x (batch {b.meta['batch']})")  # fmt: skip
     if args.realtime > 0:
-        rt = bc.real_time(b, data, args.rate, args.realtime, max(args.threads))
+        rt = bc.real_time(b, data, args.rate, args.realtime, args.realtime_threads, args.warmup)
         out["realtime"] = dict(rt.__dict__, rss_growth=rt.rss_growth, needed_windows_per_s=args.rate / n)
-        print(f"  real time at {args.rate / 1e6:g} MS/s for {rt.seconds:.0f} s: "
+        print(f"  real time at {args.rate / 1e6:g} MS/s for {rt.seconds:.0f} s after {args.warmup:g} s: "
               f"{rt.windows_per_s:,.0f} windows/s "
               f"(needed {args.rate / n:,.0f}), dropped {rt.dropped}, latency p50 {rt.latency_p50_ms:.1f} ms "
               f"p99 {rt.latency_p99_ms:.1f} ms, RSS {rt.rss_start_mb:.0f} -> {rt.rss_end_mb:.0f} MB "
@@ -333,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="model runtime threads to try")
     b.add_argument("--rate", type=float, default=1e6, help="sample rate of the real-time run")
     b.add_argument("--realtime", type=float, default=30, help="seconds of the real-time run (0: skip)")
+    b.add_argument("--realtime-threads", type=int, default=1,
+                   help="model threads in the real-time run (1 leaves a core to the flowgraph)")  # fmt: skip
+    b.add_argument("--warmup", type=float, default=5, help="seconds before the real-time figures start")
     b.add_argument("--json", help="also write the results to this JSON file")
     b.set_defaults(func=cmd_bench_classifier)
 
