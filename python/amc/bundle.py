@@ -101,7 +101,10 @@ def export(
             with open(os.path.join(tmp, name), "wb") as f:
                 f.write(to_litert(fixed, s.shape))
             files[n] = {"file": name, "sha256": _sha256(os.path.join(tmp, name))}
-        shutil.copyfile(os.path.join(run_dir, "model.keras"), os.path.join(tmp, KERAS_FILE))
+        # the weights without the optimizer's state: a third of the size
+        bare = keras.models.clone_model(model)
+        bare.set_weights(model.get_weights())
+        bare.save(os.path.join(tmp, KERAS_FILE))
         meta = {
             "format": FORMAT,
             "name": info["model"],
