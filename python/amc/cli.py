@@ -288,7 +288,7 @@ def cmd_models(args) -> int:
         i = b.meta["input"]
         print(f"{name}{default}: {b.name}, {len(b.classes)} classes, length {'/'.join(map(str, b.lengths))}, "
               f"{i['representation']} {i['layout']} {i['normalization']}, "
-              f"sps {t.get('sps', '?')}, SNR {t.get('snr_range', '?')}; {acc}")  # fmt: skip
+              f"sps {b.sps}, SNR {t.get('snr_range', '?')}; {acc}")  # fmt: skip
         if args.verbose:
             print(f"    classes: {' '.join(b.classes)}\n    path: {b.path}")
     return 0
