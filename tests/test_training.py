@@ -81,6 +81,15 @@ def test_train_then_evaluate(small_data, tmp_path, root):
     assert acc["30"] > 0.8  # BPSK and WBFM at 30 dB are told apart after a few epochs
     assert (ev / "accuracy.png").exists() and (ev / "confusion_cnn2_30dB.png").exists()
     assert (ev / "table.csv").read_text().startswith("model,parameters,training s/epoch")
+    # int8 post-training quantisation: a smaller model that still tells them apart
+    r = subprocess.run([amc, "quantize", str(run), "--out", str(tmp_path / "q"), "--calibration", "64"],
+                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "| cnn2 int8 |" in r.stdout and "| cnn2 float32 |" in r.stdout
+    q = json.loads((tmp_path / "q" / "accuracy.json").read_text())
+    assert q["int8"]["30"] >= q["float32"]["30"] - 0.1
+    sizes = {k: (tmp_path / "q" / k / "model_128.tflite").stat().st_size for k in ("float32", "int8")}
+    assert sizes["int8"] < sizes["float32"] / 2
 
 
 def test_bad_training_requests(small_data, tmp_path):

@@ -52,15 +52,26 @@ def _unrolled(model):
     return copy
 
 
-def to_litert(model, shape: tuple[int, ...]) -> bytes:
-    """Convert a Keras model to a LiteRT flatbuffer for inputs (any batch, *shape)."""
+def to_litert(model, shape: tuple[int, ...], int8_calibration: np.ndarray | None = None) -> bytes:
+    """Convert a Keras model to a LiteRT flatbuffer for inputs (any batch, *shape).
+
+    With `int8_calibration` (vectors (k, *shape)), weights and activations are
+    quantised to int8 after training (004, section VI-E), the ranges calibrated on
+    those vectors; inputs and outputs stay float, so the blocks use it unchanged.
+    """
     import tensorflow as tf
 
     fixed = _unrolled(model)
     with tempfile.TemporaryDirectory() as d:
         fixed.export(d, format="tf_saved_model", input_signature=[tf.TensorSpec([None, *shape], tf.float32)],
                      verbose=False)  # fmt: skip
-        return tf.lite.TFLiteConverter.from_saved_model(d).convert()
+        converter = tf.lite.TFLiteConverter.from_saved_model(d)
+        if int8_calibration is not None:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: (
+                [v[None]] for v in int8_calibration.astype(np.float32)
+            )
+        return converter.convert()
 
 
 def _sha256(path: str) -> str:
@@ -69,9 +80,16 @@ def _sha256(path: str) -> str:
 
 
 def export(
-    run_dir: str, out: str, batch: int = DEFAULT_BATCH, lengths=None, evaluation=None, force=False
+    run_dir: str,
+    out: str,
+    batch: int = DEFAULT_BATCH,
+    lengths=None,
+    evaluation=None,
+    force=False,
+    int8_calibration: dict | None = None,
 ) -> dict:
-    """Write the bundle of a trained run (amc train's directory) to `out`, atomically."""
+    """Write the bundle of a trained run (amc train's directory) to `out`, atomically.
+    int8_calibration: {length: vectors} makes int8-quantised LiteRT models."""
     import keras
 
     from . import models
@@ -99,7 +117,7 @@ def export(
                 fixed.set_weights(model.get_weights())
             name = f"model_{n}.tflite"
             with open(os.path.join(tmp, name), "wb") as f:
-                f.write(to_litert(fixed, s.shape))
+                f.write(to_litert(fixed, s.shape, (int8_calibration or {}).get(n)))
             files[n] = {"file": name, "sha256": _sha256(os.path.join(tmp, name))}
         # the weights without the optimizer's state: a third of the size
         bare = keras.models.clone_model(model)
@@ -109,6 +127,7 @@ def export(
             "format": FORMAT,
             "name": info["model"],
             "runtime": RUNTIME,
+            "quantization": "int8 (post-training)" if int8_calibration else "none (float32)",
             "batch": batch,
             "classes": list(info["classes"]),
             "input": {

@@ -294,6 +294,14 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_quantize(args) -> int:
+    from . import training
+
+    training.quantize(args.run, args.out, args.calibration)
+    print(open(os.path.join(args.out, "table.md")).read(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="amc", description="gr-amc: modulation classification for GNU Radio"
@@ -404,6 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--force", action="store_true", help="replace an existing bundle")
     x.add_argument("--no-evaluate", action="store_true", help="skip the test-split evaluation")
     x.set_defaults(func=cmd_export)
+
+    q = sub.add_parser("quantize", help="int8 post-training quantisation of a run, against its float model")
+    q.add_argument("run", help="run directory of amc train")
+    q.add_argument("--out", required=True, help="directory for the float and int8 bundles and the table")
+    q.add_argument("--calibration", type=int, default=512, help="training vectors that calibrate the ranges")
+    q.set_defaults(func=cmd_quantize)
 
     c = sub.add_parser("classify", help="classify a recording (cf32, SigMF, WAV I/Q, .npy)")
     c.add_argument("recording", help=".cf32/.raw (complex64), .sigmf-meta, .wav (2 channels) or .npy")

@@ -488,3 +488,64 @@ def evaluate(
     per_snr = {r["name"]: {str(k): v for k, v in r["per_snr"].items()} for r in results}
     _write_json(os.path.join(out, "accuracy.json"), per_snr)
     return results
+
+
+# --------------------------------------------------------------------------- quantisation
+
+
+def quantize(run_dir: str, out: str, calibration: int = 512, log=print) -> dict:
+    """Post-training int8 quantisation of a run (004, section VI-E): float and int8
+    LiteRT bundles side by side in `out`, both tested on the run's test split;
+    writes table.md, table.csv and accuracy.json there."""
+    from . import bundle
+
+    with open(os.path.join(run_dir, "train.json")) as f:
+        info = json.load(f)
+    spec = features.VectorSpec(**info["spec"])
+    data = open_data(info["data"], spec.window)
+    train_idx, _, test_idx = split(data, info["seed"])
+    rng = np.random.default_rng(info["seed"])
+    calib_idx = np.sort(rng.choice(train_idx, min(calibration, len(train_idx)), replace=False))
+    calib, _ = features.transform(data.windows(calib_idx), spec)
+    vectors, _ = features.transform(data.windows(test_idx), spec)
+    truth, snr = data.y[test_idx], data.snr[test_idx]
+    os.makedirs(out, exist_ok=True)
+    rows = {}
+    for kind, cal in (("float32", None), ("int8", {spec.window: calib})):
+        path = os.path.join(out, kind)
+        bundle.export(run_dir, path, lengths=(spec.window,), force=True, int8_calibration=cal)
+        b = bundle.load(path)
+        runner = b.runner(spec.window)
+        t0 = time.perf_counter()
+        pred = runner.predict(vectors).argmax(axis=1)
+        ms = 1000 * (time.perf_counter() - t0) / len(vectors)
+        per_snr = {
+            int(s): float(np.mean(pred[snr == s] == truth[snr == s])) for s in sorted(set(snr.tolist()))
+        }
+        size = os.path.getsize(os.path.join(path, b.meta["input"]["files"][spec.window]["file"]))
+        r = rows[kind] = {"per_snr": per_snr, "highest": max(per_snr.values()), "bytes": size,
+                          "average": float(np.mean(list(per_snr.values()))), "ms_per_sample": ms}  # fmt: skip
+        log(f"{kind}: highest {100 * r['highest']:.2f}%, average {100 * r['average']:.2f}%, "
+            f"{size / 1024:.0f} KiB, {ms:.3f} ms/sample")  # fmt: skip
+    head = ["model", "LiteRT file (KiB)", "test ms/sample", "highest", "average"]
+    body = [
+        [
+            f"{info['model']} {k}",
+            f"{r['bytes'] / 1024:.0f}",
+            f"{r['ms_per_sample']:.3f}",
+            f"{100 * r['highest']:.2f}%",
+            f"{100 * r['average']:.2f}%",
+        ]  # fmt: skip
+        for k, r in rows.items()
+    ]
+    md = "\n".join(
+        ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        + ["| " + " | ".join(r) + " |" for r in body]
+    )
+    _write_text(os.path.join(out, "table.md"), md + "\n")
+    _write_text(os.path.join(out, "table.csv"), "\n".join(",".join(r) for r in [head, *body]) + "\n")
+    _write_json(
+        os.path.join(out, "accuracy.json"),
+        {k: {str(s): v for s, v in r["per_snr"].items()} for k, r in rows.items()},
+    )
+    return rows
