@@ -233,6 +233,8 @@ def test_amc_classify_refuses_bad_recordings(root, tmp_path):
     assert r.returncode == 2 and "unknown recording type" in r.stderr
     r = amc(root, "classify", str(tmp_path / "nothing.cf32"))
     assert r.returncode == 2 and "does not exist" in r.stderr
+    r = amc(root, "classify", str(tmp_path / "x.txt"), "--hop", "0")
+    assert r.returncode == 2 and "--hop 0 must be > 0" in r.stderr
 
 
 def test_amc_models_lists_the_default(root):

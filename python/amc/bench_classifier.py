@@ -20,7 +20,7 @@ import pmt
 from gnuradio import blocks, gr
 
 from . import bundle as bundles
-from . import signals
+from . import dataset, signals
 from .amc_python import vectorizer
 from .classifier import classifier
 
@@ -43,7 +43,8 @@ def test_signal(n: int, sps: int, seed: int = 0) -> np.ndarray:
     tb.run()
     x = np.array(sink.data(), np.complex64)
     rng = np.random.default_rng(seed)
-    noise = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) * np.sqrt(sps / 10**2 / 2)
+    std = dataset.esn0_noise_std(20.0, sps)
+    noise = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) * (std / np.sqrt(2))
     return (x + noise).astype(np.complex64)
 
 
@@ -74,7 +75,7 @@ def keras_rate(b: bundles.Bundle, data: np.ndarray, windows: int, batch_size: in
     """Windows/s of the bundle's Keras model.predict on the same vectors."""
     from . import features
 
-    model = bundles.KerasRunner(f"{b.path}/{b.meta['keras']['file']}", b.meta["batch"], ()).model
+    model = b.runner(b.lengths[0], backend="tensorflow").model
     vectors, _, _ = features.vectorize(np.resize(data, windows * b.lengths[0]), b.spec(b.lengths[0]))
     model.predict(vectors[:256], verbose=0, batch_size=batch_size)  # build and trace first
     t0 = time.perf_counter()

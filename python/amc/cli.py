@@ -220,6 +220,10 @@ def cmd_classify(args) -> int:
     from . import bundle, recordings
     from .classifier import classify_windows
 
+    for name in ("threads", "hop", "rate", "symbol_rate"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            raise ValueError(f"--{name.replace('_', '-')} {value} must be > 0")
     b = bundle.load(args.model)
     rec = recordings.read(args.recording)
     rate = args.rate or rec.samp_rate

@@ -153,7 +153,12 @@ def noise_std(cfg: Config, task: Task) -> float:
         return 0.0
     if cfg.compat:
         return 10 ** (-task.snr / 10)
-    return float(np.sqrt(task.sps / 10 ** (task.snr / 10)))
+    return esn0_noise_std(task.snr, task.sps)
+
+
+def esn0_noise_std(esn0_db: float, sps: int) -> float:
+    """Complex noise std giving a unit-power signal at `sps` the Es/N0 `esn0_db`."""
+    return float(np.sqrt(sps / 10 ** (esn0_db / 10)))
 
 
 def nominal_snrs(cfg: Config, task: Task) -> tuple[float, float]:
@@ -192,9 +197,16 @@ def make_channel(cfg: Config, task: Task, burst_len: int, seed: int):
         # phase, timing and a small carrier offset vary, nothing else
         cfo = RML2016_OFFSET_HZ / RML2016_RATE
         return burst_channel(burst_len, std, cfo, 0.0, False, 4.0, 0.0, [0.0], [1.0], True, True, seed)
+    return rml2016_channel(burst_len, std, seed)
+
+
+def rml2016_channel(burst_len: int, noise_std: float, seed: int):
+    """amc.burst_channel set up as the RML2016 channel (see RML2016_RATE above)."""
+    from .amc_python import burst_channel
+
     return burst_channel(
         burst_len,
-        std,
+        noise_std,
         RML2016_OFFSET_HZ / RML2016_RATE,
         min(RML2016_OFFSET_HZ / RML2016_RATE, 4.0 / burst_len),
         True,

@@ -124,7 +124,8 @@ class sensor_demo(gr.top_block):
     ):
         gr.top_block.__init__(self, "gr-amc sensor demo", catch_exceptions=False)
         from . import bundle as bundles
-        from .amc_python import burst_channel, decision
+        from . import dataset
+        from .amc_python import decision
         from .classifier import classifier
         from .json_sink import json_sink
         from .signals import modulation_source
@@ -136,8 +137,7 @@ class sensor_demo(gr.top_block):
         mux = blocks.stream_mux(gr.sizeof_gr_complex, [segment] * len(sequence))
         for k, m in enumerate(sequence):
             src = modulation_source(m, sps, seed=k + 1)
-            chan = burst_channel(segment, float(np.sqrt(sps / 10 ** (esn0_db / 10))), 1e-4, 0.0, True, 4.0,
-                                 5e-6, [0.0, 0.9, 1.7], [1.0, 0.8, 0.3], True, True, k + 1)  # fmt: skip
+            chan = dataset.rml2016_channel(segment, dataset.esn0_noise_std(esn0_db, sps), k + 1)
             self.connect(src, chan, (mux, k))
         self.head = blocks.head(gr.sizeof_gr_complex, segment * len(sequence))
         self.vectorizer = vectorizer(n, n, i["representation"], i["layout"], i["normalization"], 0, 1, True)
