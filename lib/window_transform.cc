@@ -217,10 +217,10 @@ window_transform::verdict window_transform::transform(const gr_complex* in, floa
         break;
 
     case repr_t::amp_phase: {
-        // Unit L2 norm of the amplitude: sum |x|^2 is the energy already measured.
+        // |s x| = s |x|: the amplitude takes the window's normalization (l2 is 004's
+        // choice); the phase does not depend on it.
         volk_32fc_magnitude_32f(d_a.data(), x, n);
-        volk_32f_s32f_multiply_32f(
-            d_a.data(), d_a.data(), static_cast<float>(1.0 / std::sqrt(energy)), n);
+        volk_32f_s32f_multiply_32f(d_a.data(), d_a.data(), scale, n);
         volk_32fc_s32f_atan2_32f(d_b.data(), x, static_cast<float>(M_PI), n);
         if (d_layout == layout_t::channels_last) {
             volk_32f_x2_interleave_32fc(

@@ -51,6 +51,18 @@ def test_amplitude_phase():
     np.testing.assert_allclose(amp[4] / amp[0], np.sqrt(8))
 
 
+def test_amplitude_follows_the_normalization_and_phase_does_not():
+    rng = np.random.default_rng(1)
+    x = 3 * (rng.normal(size=(1, 64)) + 1j * rng.normal(size=(1, 64)))
+    l2, _ = transform(x, VectorSpec(64, "amp_phase", "channels_last", "l2"))
+    rms, _ = transform(x, VectorSpec(64, "amp_phase", "channels_last", "rms"))
+    raw, _ = transform(x, VectorSpec(64, "amp_phase", "channels_last", "none"))
+    np.testing.assert_allclose(np.mean(rms[0, :, 0] ** 2), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(rms[0, :, 0], 8 * l2[0, :, 0], rtol=1e-5)  # sqrt(64)
+    np.testing.assert_allclose(raw[0, :, 0], np.abs(x[0]), rtol=1e-5)
+    np.testing.assert_array_equal(rms[0, :, 1], l2[0, :, 1])
+
+
 def test_mag_fft_peaks_at_the_tone_with_dc_centred():
     n, avg, size = 256, 4, 64
     t = np.arange(n)

@@ -90,6 +90,41 @@ def test_train_then_evaluate(small_data, tmp_path, root):
     assert q["int8"]["30"] >= q["float32"]["30"] - 0.1
     sizes = {k: (tmp_path / "q" / k / "model_128.tflite").stat().st_size for k in ("float32", "int8")}
     assert sizes["int8"] < sizes["float32"] / 2
+    # pruning (002 Table II): the kernels reach the sparsity, the model still works
+    pr = tmp_path / "pruned"
+    r = subprocess.run([amc, "prune", str(run), "--out", str(pr), "--sparsity", "0.5", "0.9", "--epochs", "2",
+                        "--batch", "32", "--frequency", "5"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "| 0 (original) |" in r.stdout and "| 0.9 |" in r.stdout
+    acc = json.loads((pr / "accuracy.json").read_text())
+    assert acc["0.5"]["30"] >= acc["0"]["30"] - 0.15
+    import keras
+
+    from gnuradio.amc import pruning
+
+    for s in (0.5, 0.9):
+        pruned = keras.saving.load_model(pr / f"sparsity_{s:.2f}" / "model.keras", safe_mode=True)
+        for k in pruning.prunable(pruned):
+            assert abs(np.mean(np.asarray(k) == 0) - s) < 0.01, k.path
+        nnz = json.loads((pr / f"sparsity_{s:.2f}" / "train.json").read_text())["pruned"]["nonzero"]
+        assert nnz == pruning.nonzero(pruned) < (1 - s + 0.05) * info["params"]
+    assert (pr / "accuracy.png").exists()
+
+
+def test_cubic_sparsity_schedule_is_002_equation_3():
+    s = [training_sparsity(t) for t in range(0, 1200, 50)]
+    assert s[0] == 0.0 and s[-1] == 0.8
+    assert all(a <= b for a, b in zip(s, s[1:]))  # never falls
+    assert training_sparsity(500) == pytest.approx(0.8 * (1 - 0.5**3))  # half way: 7/8 of the target
+    assert training_sparsity(549) == training_sparsity(500)  # held between mask updates (dt = 100)
+    with pytest.raises(ValueError, match="sparsity"):
+        training_sparsity(0, final=1.0)
+
+
+def training_sparsity(step, final=0.8):
+    from gnuradio.amc import pruning
+
+    return pruning.cubic_sparsity(step, final, end=1000, frequency=100)
 
 
 def test_bad_training_requests(small_data, tmp_path):

@@ -5,7 +5,7 @@ amc demo                 the main job on its built-in default signal
 amc classify REC         classify a recording with a model bundle
 amc models               the shipped model bundles
 amc dataset ...          RadioML-style datasets (generate, info)
-amc train / evaluate / export   the model zoo
+amc train / evaluate / export / quantize / prune   the model zoo
 amc bench ...            benchmarks
 amc version
 """
@@ -92,9 +92,9 @@ def cmd_bench_classifier(args) -> int:
               f"p99 {rt.latency_p99_ms:.1f} ms, RSS {rt.rss_start_mb:.0f} -> {rt.rss_end_mb:.0f} MB "
               f"({100 * rt.rss_growth:+.1f} %)")  # fmt: skip
     if args.json:
-        from .training import _write_json
+        from .training import write_json
 
-        _write_json(args.json, out)
+        write_json(args.json, out)
     return 0
 
 
@@ -306,6 +306,15 @@ def cmd_quantize(args) -> int:
     return 0
 
 
+def cmd_prune(args) -> int:
+    from . import pruning
+
+    pruning.prune(args.run, args.out, args.sparsity, args.epochs, args.batch, args.lr, args.frequency)
+    print(open(os.path.join(args.out, "table.md")).read(), end="")
+    print(f"pruned runs, plot and tables in {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="amc", description="gr-amc: modulation classification for GNU Radio"
@@ -422,6 +431,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", required=True, help="directory for the float and int8 bundles and the table")
     q.add_argument("--calibration", type=int, default=512, help="training vectors that calibrate the ranges")
     q.set_defaults(func=cmd_quantize)
+
+    r = sub.add_parser("prune", help="magnitude pruning with 002's cubic schedule: its Table II for a run")
+    r.add_argument("run", help="run directory of amc train")
+    r.add_argument("--out", required=True, help="directory for the pruned runs, table and plot")
+    r.add_argument("--sparsity", type=float, nargs="+", default=[0.5, 0.8, 0.9, 0.95], help="final sparsities")
+    r.add_argument("--epochs", type=int, default=5, help="fine-tuning epochs per sparsity (002: 5)")
+    r.add_argument("--batch", type=int, default=128, help="fine-tuning batch (002: 128)")
+    r.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate")
+    r.add_argument("--frequency", type=int, default=100, help="steps between mask updates (dt of eq. 3)")
+    r.set_defaults(func=cmd_prune)
 
     c = sub.add_parser("classify", help="classify a recording (cf32, SigMF, WAV I/Q, .npy)")
     c.add_argument("recording", help=".cf32/.raw (complex64), .sigmf-meta, .wav (2 channels) or .npy")

@@ -116,7 +116,7 @@ def _vectors(x: np.ndarray, energy: np.ndarray, spec: VectorSpec) -> np.ndarray:
         y = x * _scale(x, energy, spec.normalization)[:, None]
         pair = (y.real, y.imag)
     elif spec.representation == "amp_phase":
-        pair = (np.abs(x) / np.sqrt(energy)[:, None], np.angle(x) / np.pi)
+        pair = (np.abs(x) * _scale(x, energy, spec.normalization)[:, None], np.angle(x) / np.pi)
     else:
         seg = x.reshape(len(x), spec.fft_avg, spec.fft_size)
         mag = np.abs(np.fft.fft(seg, axis=2)).mean(axis=1)

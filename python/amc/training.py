@@ -314,7 +314,7 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         "seconds_per_epoch": float(np.median(timer.seconds)) if timer.seconds else None,
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
     }
-    _write_json(os.path.join(cfg.out, "train.json"), summary)
+    write_json(os.path.join(cfg.out, "train.json"), summary)
     plot_history(summary["history"], os.path.join(cfg.out, "curves.png"), cfg.model)
     return summary
 
@@ -325,13 +325,13 @@ def _rmtree(path):
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _write_text(path: str, text: str) -> None:
+def write_text(path: str, text: str) -> None:
     with dataset.AtomicFile(path) as tmp, open(tmp, "w") as f:
         f.write(text)
 
 
-def _write_json(path: str, obj) -> None:
-    _write_text(path, json.dumps(obj, indent=1))
+def write_json(path: str, obj) -> None:
+    write_text(path, json.dumps(obj, indent=1))
 
 
 def _save_png(fig, path: str) -> None:
@@ -382,8 +382,16 @@ def evaluate_run(run_dir: str, data: Data | None = None, test_idx=None) -> dict:
     }
 
 
-def table(results: list[dict]) -> tuple[str, str]:
-    """002's Table I for the evaluated runs, as Markdown and CSV."""
+def write_tables(out: str, head: list[str], rows: list[list[str]]) -> None:
+    """table.md and table.csv in `out` (CSV without thousands separators)."""
+    md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    csv = [",".join(c.replace(",", "") for c in r) for r in [head, *rows]]
+    write_text(os.path.join(out, "table.md"), "\n".join(md) + "\n")
+    write_text(os.path.join(out, "table.csv"), "\n".join(csv) + "\n")
+
+
+def write_table(results: list[dict], out: str) -> None:
+    """002's Table I for the evaluated runs."""
     head = ["model", "parameters", "training s/epoch", "test ms/sample", "highest", "average"]
     rows = []
     for r in results:
@@ -398,12 +406,7 @@ def table(results: list[dict]) -> tuple[str, str]:
                 f"{100 * r['average']:.2f}%",
             ]  # fmt: skip
         )
-    md = "\n".join(
-        ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        + ["| " + " | ".join(r) + " |" for r in rows]
-    )
-    csv = "\n".join([",".join(head)] + [",".join(c.replace(",", "") for c in r) for r in rows])
-    return md + "\n", csv + "\n"
+    write_tables(out, head, rows)
 
 
 def plot_history(history: dict, path: str, title: str) -> None:
@@ -481,12 +484,10 @@ def evaluate(
         for s in confusion_snrs:
             if s in r["confusion"]:
                 plot_confusion(r, s, os.path.join(out, f"confusion_{r['name']}_{s}dB.png"))
-    md, csv = table(results)
-    _write_text(os.path.join(out, "table.md"), md)
-    _write_text(os.path.join(out, "table.csv"), csv)
+    write_table(results, out)
     plot_accuracy(results, os.path.join(out, "accuracy.png"))
     per_snr = {r["name"]: {str(k): v for k, v in r["per_snr"].items()} for r in results}
-    _write_json(os.path.join(out, "accuracy.json"), per_snr)
+    write_json(os.path.join(out, "accuracy.json"), per_snr)
     return results
 
 
@@ -538,13 +539,8 @@ def quantize(run_dir: str, out: str, calibration: int = 512, log=print) -> dict:
         ]  # fmt: skip
         for k, r in rows.items()
     ]
-    md = "\n".join(
-        ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        + ["| " + " | ".join(r) + " |" for r in body]
-    )
-    _write_text(os.path.join(out, "table.md"), md + "\n")
-    _write_text(os.path.join(out, "table.csv"), "\n".join(",".join(r) for r in [head, *body]) + "\n")
-    _write_json(
+    write_tables(out, head, body)
+    write_json(
         os.path.join(out, "accuracy.json"),
         {k: {str(s): v for s, v in r["per_snr"].items()} for k, r in rows.items()},
     )

@@ -28,9 +28,9 @@ namespace amc {
  * - "iq": the scaled samples as float pairs. Layout "channels_last" is the (N, 2)
  *   array of RML2018.01a (I0 Q0 I1 Q1 ...), "channels_first" the (2, N) array of
  *   RML2016.10a (I0 .. IN-1 Q0 .. QN-1). Output length 2N.
- * - "amp_phase": amplitude |x| scaled to unit L2 norm over the window and phase
- *   atan2(Q, I) / pi in [-1, 1], in the chosen layout. Output length 2N.
- *   The window normalization does not change this representation.
+ * - "amp_phase": amplitude |x| of the scaled samples (with "l2", the unit-norm
+ *   amplitude of 004) and phase atan2(Q, I) / pi in [-1, 1], in the chosen
+ *   layout. Output length 2N.
  * - "mag_fft": the window is split into \p fft_avg consecutive segments of
  *   \p fft_size samples; the output is the mean over segments of |FFT(segment)|,
  *   shifted so that DC sits at index fft_size / 2. Output length fft_size.

@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Magnitude pruning with the cubic sparsity schedule of 002 (equation 3, after Zhu & Gupta).
+
+A trained run is fine-tuned while the smallest weights of every Dense, convolution and
+recurrent kernel are masked to zero, the sparsity rising from 0 to the target along
+
+    s_t = s_f + (s_i - s_f) (1 - (t - t0) / (n dt))^3,   t in {t0, t0 + dt, ..., t0 + n dt}.
+
+Each pruned model is written as a run directory of its own (train.json + model.keras),
+so `amc evaluate` and `amc export` take it like any trained run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from . import features, training
+
+SPARSITIES = (0.5, 0.8, 0.9, 0.95)
+
+
+def cubic_sparsity(step: int, final: float, end: int, initial: float = 0.0, begin: int = 0,
+                   frequency: int = 100) -> float:  # fmt: skip
+    """Target sparsity at training step `step`: 002's equation 3, updated every `frequency`
+    steps from `begin` and reaching `final` at `end`."""
+    if not 0.0 <= initial <= final < 1.0:
+        raise ValueError(f"sparsity: need 0 <= initial {initial} <= final {final} < 1")
+    if step < begin:
+        return initial
+    if step >= end:
+        return final
+    t = begin + (step - begin) // frequency * frequency  # the last schedule point reached
+    return final + (initial - final) * (1.0 - (t - begin) / (end - begin)) ** 3
+
+
+def prunable(model) -> list:
+    """The kernels 002 masks: those of Dense, convolution and recurrent layers (no biases,
+    no normalisation statistics)."""
+    return [v for v in model.trainable_weights if v.path.endswith("kernel") and len(v.shape) >= 2]
+
+
+def nonzero(model) -> int:
+    """Parameters that are not zero (002's NNZ), over every weight of the model."""
+    return int(sum(np.count_nonzero(np.asarray(w)) for w in model.get_weights()))
+
+
+def _masks(kernels, sparsity: float) -> list[np.ndarray]:
+    """Per-kernel masks that zero the `sparsity` fraction of smallest magnitudes."""
+    out = []
+    for v in kernels:
+        w = np.abs(np.asarray(v)).ravel()
+        k = int(round(sparsity * w.size))
+        m = np.ones(w.size, np.float32)
+        if k:
+            m[np.argpartition(w, k - 1)[:k]] = 0.0
+        out.append(m.reshape(v.shape))
+    return out
+
+
+def _pruner_callback(final: float, end: int, frequency: int):
+    import keras
+
+    class Pruner(keras.callbacks.Callback):
+        """Raises the masks along the schedule and re-applies them after every
+        optimizer step (the update would otherwise revive pruned weights)."""
+
+        def on_train_begin(self, logs=None):
+            self.kernels = prunable(self.model)
+            self.masks = None
+            self.step = 0
+            self.sparsity = -1.0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            s = cubic_sparsity(self.step, final, end, frequency=frequency)
+            if s != self.sparsity:
+                self.sparsity = s
+                self.masks = _masks(self.kernels, s)
+                self._apply()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += 1
+            self._apply()
+
+        def _apply(self):
+            for v, m in zip(self.kernels, self.masks, strict=True):
+                v.assign(np.asarray(v) * m)
+
+    return Pruner()
+
+
+def prune(
+    run_dir: str,
+    out: str,
+    sparsities=SPARSITIES,
+    epochs: int = 5,
+    batch: int = 128,
+    lr: float = 1e-4,
+    frequency: int = 100,
+    log=print,
+) -> list[dict]:
+    """002's Table II for a run: fine-tune a pruned copy per sparsity (the schedule reaches
+    the target after 80 % of the steps; the rest recovers at that sparsity), then test
+    every copy and the original on the run's test split. Writes out/sparsity_S/ runs,
+    table.md, table.csv, accuracy.png and accuracy.json."""
+    import keras
+
+    for s in sparsities:
+        if not 0.0 < s < 1.0:
+            raise ValueError(f"sparsity {s} must be between 0 and 1")
+    for name, value in (("epochs", epochs), ("batch", batch), ("frequency", frequency)):
+        if value < 1:
+            raise ValueError(f"{name} {value} must be >= 1")
+    with open(os.path.join(run_dir, "train.json")) as f:
+        info = json.load(f)
+    spec = features.VectorSpec(**info["spec"])
+    data = training.open_data(info["data"], spec.window)
+    train_idx, _, test_idx = training.split(data, info["seed"])
+    augment = training.Augment(**info["config"].get("augment", {}))
+    steps = len(train_idx) // batch
+    end = max(1, int(0.8 * steps * epochs))
+    os.makedirs(out, exist_ok=True)
+
+    base = training.evaluate_run(run_dir, data, test_idx)
+    base["sparsity"], base["nnz"] = 0.0, base["params"]
+    results = [base]
+    for s in sparsities:
+        model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])  # fmt: skip
+        rng = np.random.default_rng(info["seed"])
+
+        def stream():
+            while True:
+                yield from training.batches(data, train_idx, spec, batch, rng, augment)
+
+        log(f"sparsity {s}: fine-tuning {epochs} epochs of {steps} steps")
+        model.fit(stream(), steps_per_epoch=steps, epochs=epochs, verbose=2,
+                  callbacks=[_pruner_callback(s, end, frequency)])  # fmt: skip
+        run = os.path.join(out, f"sparsity_{s:.2f}")
+        os.makedirs(run, exist_ok=True)
+        bare = keras.models.clone_model(model)  # saved without the optimizer's state
+        bare.set_weights(model.get_weights())
+        bare.save(os.path.join(run, "model.keras"))
+        nnz = nonzero(model)
+        pruned = {**info, "pruned": {"from": os.path.abspath(run_dir), "sparsity": s, "nonzero": nnz,
+                                     "epochs": epochs, "batch": batch, "lr": lr}}  # fmt: skip
+        training.write_json(os.path.join(run, "train.json"), pruned)
+        r = training.evaluate_run(run, data, test_idx)
+        r["sparsity"], r["nnz"] = s, nnz
+        log(f"sparsity {s}: {nnz:,} non-zero, highest {100 * r['highest']:.2f}%, "
+            f"average {100 * r['average']:.2f}%")  # fmt: skip
+        results.append(r)
+
+    head = ["sparsity", "non-zero parameters", "highest", "average"]
+    rows = [[f"{r['sparsity']:g}" if r["sparsity"] else "0 (original)", f"{r['nnz']:,}",
+             f"{100 * r['highest']:.2f}%", f"{100 * r['average']:.2f}%"] for r in results]  # fmt: skip
+    training.write_tables(out, head, rows)
+    for r in results:
+        r["name"] = f"{info['model']} sparsity {r['sparsity']:g}"
+    training.plot_accuracy(results, os.path.join(out, "accuracy.png"))
+    training.write_json(
+        os.path.join(out, "accuracy.json"),
+        {f"{r['sparsity']:g}": {str(k): v for k, v in r["per_snr"].items()} for r in results},
+    )
+    return results
