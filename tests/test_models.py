@@ -17,6 +17,7 @@ from gnuradio.amc import models
         ("pet_cgdnn", 24, 1024, 75_340),  # 002, Table I, RML2018.01a
         ("lstm_ap", 11, None, 200_075),  # 004, 2 x LSTM 128
         ("gru2", 11, 128, 151_179),  # 002 Table I and 003 Table 6
+        ("se_jnnet", 11, 128, 276_727),  # 003 Table 6: 277,716 (its coupling width unstated)
     ],
 )
 def test_parameter_counts_match_the_papers(name, n_classes, window, params):
@@ -56,6 +57,30 @@ def test_phase_rotation_undoes_a_rotation():
     z = iq[..., 0] + 1j * iq[..., 1]
     out = np.asarray(models.PhaseRotation()([iq, phi]))
     np.testing.assert_allclose(out[..., 0] + 1j * out[..., 1], z * np.exp(-1j * phi), atol=1e-5)
+
+
+def test_se_jnnet_enhancement_is_an_invertible_flow_that_starts_energy_preserving():
+    model = models.build("se_jnnet", 11, 128)
+    x = np.random.default_rng(2).standard_normal((2, 128, 2)).astype(np.float32)
+    enhance = keras.Model(model.input, model.get_layer("iq_correction").output)
+    # untrained: identity actnorm and couplings, orthogonal mixing: the energy stays
+    np.testing.assert_allclose(np.sum(np.asarray(enhance(x)) ** 2, axis=(1, 2)), np.sum(x**2, axis=(1, 2)), rtol=1e-4)
+    rng = np.random.default_rng(3)
+    for w in model.weights:  # any trained state: random weights
+        w.assign(w + 0.05 * rng.standard_normal(w.shape).astype(np.float32))
+    steps = [[model.get_layer(f"{kind}{level}_{k}") for k in range(4) for kind in ("actnorm", "invconv", "coupling")]
+             for level in range(2)]  # fmt: skip
+    y = x
+    for level, chain in enumerate(steps):
+        y = y.reshape(2, 128 // 2 ** (level + 1), -1)
+        for layer in chain:
+            y = np.asarray(layer(y))
+    assert not np.allclose(y.reshape(x.shape), x, atol=0.1)
+    for level, chain in reversed(list(enumerate(steps))):
+        for layer in reversed(chain):
+            y = np.asarray(layer.inverse(y))
+        y = y.reshape(2, 128 // 2**level, -1)
+    np.testing.assert_allclose(y, x, atol=1e-3)
 
 
 def test_bad_model_requests():

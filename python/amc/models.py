@@ -65,6 +65,120 @@ class SparseWeighting2D(layers.Layer):
         return {**super().get_config(), "reduction": self.reduction, "kernel": self.kernel, "l1": self.l1}
 
 
+# ---- 003's flow-based signal enhancement: invertible layers on (batch, L, C) sequences.
+# Each has `inverse`, which the tests use to prove the enhancement is a normalizing flow.
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ActNorm(layers.Layer):
+    """y = s * x + b per channel, s = exp(log_s) > 0 (003 Table 1). Starts as the identity:
+    inputs arrive at unit power already (rms normalization)."""
+
+    def build(self, input_shape):
+        c = input_shape[-1]
+        self.log_s = self.add_weight(name="log_s", shape=(c,), initializer="zeros")
+        self.b = self.add_weight(name="b", shape=(c,), initializer="zeros")
+
+    def call(self, x):
+        return x * ops.exp(self.log_s) + self.b
+
+    def inverse(self, y):
+        return (y - self.b) * ops.exp(-self.log_s)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class InvertibleConv1x1(layers.Layer):
+    """y = W x over channels with W a learned invertible matrix, orthogonal at the start
+    (a random rotation of the squeezed channels that keeps the signal's energy)."""
+
+    def build(self, input_shape):
+        c = input_shape[-1]
+        self.w = self.add_weight(name="w", shape=(c, c), initializer=keras.initializers.Orthogonal(seed=0))
+
+    def call(self, x):
+        return ops.matmul(x, self.w)
+
+    def inverse(self, y):
+        return ops.matmul(y, ops.inv(self.w))
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class AffineCoupling(layers.Layer):
+    """003 Table 2: split the channels in halves a, b; a' = a + g1(b); b' = b * s(a') + t(a'),
+    s = exp(tanh(.)) in [1/e, e]. g1 and (s, t) are small per-sample MLPs ("Dense blocks");
+    their last layers start at zero, so the coupling starts as the identity."""
+
+    def __init__(self, hidden: int = 93, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = hidden
+
+    def _mlp(self, n_in, n_out, name):
+        net = keras.Sequential(
+            [
+                layers.Dense(self.hidden, activation="relu"),
+                layers.Dense(self.hidden, activation="relu"),
+                layers.Dense(n_out, kernel_initializer="zeros"),
+            ],
+            name=name,
+        )
+        net.build((None, None, n_in))
+        return net
+
+    def build(self, input_shape):
+        self.half = input_shape[-1] // 2
+        self.g1 = self._mlp(self.half, self.half, "shift_a")
+        self.g2 = self._mlp(self.half, 2 * self.half, "scale_shift_b")
+
+    def _scale_shift(self, a):
+        st = self.g2(a)
+        return ops.exp(ops.tanh(st[..., : self.half])), st[..., self.half :]
+
+    def call(self, x):
+        a, b = x[..., : self.half], x[..., self.half :]
+        a = a + self.g1(b)
+        s, t = self._scale_shift(a)
+        return ops.concatenate([a, b * s + t], axis=-1)
+
+    def inverse(self, y):
+        a, b = y[..., : self.half], y[..., self.half :]
+        s, t = self._scale_shift(a)
+        b = (b - t) / s
+        return ops.concatenate([a - self.g1(b), b], axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden": self.hidden}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class IQCorrection(layers.Layer):
+    """003's phase correction (eq. 5, 6): estimated 2x2 matrix [[a, b], [c, d]] and offset
+    (e, f) undo rotation, I/Q imbalance and DC shift: y = (I + D) x + t. Takes the signal and
+    the six estimates (zero at the start: the identity)."""
+
+    def call(self, inputs):
+        iq, p = inputs
+        i, q = iq[..., 0:1], iq[..., 1:2]
+        a, b, c, d, e, f = (p[:, None, k : k + 1] for k in range(6))
+        return ops.concatenate([(1 + a) * i + b * q + e, c * i + (1 + d) * q + f], axis=-1)
+
+
+def flow_enhancement(x, window: int, steps: int = 4, hidden: int = 93):
+    """003's signal enhancement: two downscale blocks, each a squeeze (two consecutive
+    samples side by side: twice the channels, half the length) and `steps` steps of flow
+    (actnorm, invertible 1x1 convolution, affine coupling); then back to (N, 2)."""
+    if window % 4:
+        raise ValueError(f"window {window}: the flow enhancement needs a multiple of 4")
+    channels = 2
+    for level in range(2):
+        x = layers.Reshape((window // 2 ** (level + 1), 2 * channels), name=f"squeeze{level}")(x)
+        channels *= 2
+        for k in range(steps):
+            x = ActNorm(name=f"actnorm{level}_{k}")(x)
+            x = InvertibleConv1x1(name=f"invconv{level}_{k}")(x)
+            x = AffineCoupling(hidden, name=f"coupling{level}_{k}")(x)
+    return layers.Reshape((window, 2), name="unsqueeze")(x)
+
+
 def _head(x, n_classes):
     return layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
 
@@ -144,11 +258,16 @@ def gru2(n_classes: int, window: int) -> keras.Model:
     return keras.Model(inp, _head(x, n_classes), name="gru2")
 
 
-def jnnet(n_classes: int, window: int) -> keras.Model:
+def jnnet(n_classes: int, window: int, enhance: bool = False) -> keras.Model:
     """003 without its signal enhancement: Conv 64 (6x2) and Conv 32 (3x1), each followed
     by the L1-sparse channel + spatial weighting (2DSWM), GRU 128, GRU 64, Dense."""
     inp = keras.Input((window, 2), name="iq")
-    x = layers.Reshape((window, 2, 1))(inp)
+    x = inp
+    if enhance:
+        x = flow_enhancement(x, window)
+        p = layers.Dense(6, kernel_initializer="zeros", name="iq_estimator")(layers.Flatten()(x))
+        x = IQCorrection(name="iq_correction")([x, p])
+    x = layers.Reshape((window, 2, 1))(x)
     x = layers.Conv2D(64, (6, 2), padding="same", activation="relu")(x)
     x = SparseWeighting2D(name="swm1")(x)
     x = layers.Conv2D(32, (3, 1), padding="same", activation="relu")(x)
@@ -156,7 +275,15 @@ def jnnet(n_classes: int, window: int) -> keras.Model:
     x = layers.Reshape((window, 2 * 32))(x)
     x = layers.GRU(128, return_sequences=True)(x)
     x = layers.GRU(64)(x)
-    return keras.Model(inp, _head(x, n_classes), name="jnnet")
+    return keras.Model(inp, _head(x, n_classes), name="se_jnnet" if enhance else "jnnet")
+
+
+def se_jnnet(n_classes: int, window: int) -> keras.Model:
+    """003's SE-JNNet: the flow-based enhancement and the I/Q (phase) correction in front
+    of JNNet, trained jointly by the classification loss (003's "collaborative training").
+    276,727 parameters for 11 classes at 128; 003's Table 6 says 277,716 without giving the
+    width of the coupling networks (93 here is the nearest)."""
+    return jnnet(n_classes, window, enhance=True)
 
 
 def vgg_cnn(n_classes: int, window: int) -> keras.Model:
@@ -204,6 +331,7 @@ MODELS = {
     "lstm_ap": ZooEntry(lstm_ap, "amp_phase", "channels_last", "l2", variable_length=True, paper="004"),
     "gru2": ZooEntry(gru2, "iq", "channels_last", "rms", paper="002/003"),
     "jnnet": ZooEntry(jnnet, "iq", "channels_last", "rms", paper="003"),
+    "se_jnnet": ZooEntry(se_jnnet, "iq", "channels_last", "rms", paper="003"),
     "vgg_cnn": ZooEntry(vgg_cnn, "iq", "channels_last", "rms", paper="O'Shea et al. 2018"),
 }
 
