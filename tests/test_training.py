@@ -151,5 +151,11 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
     assert len(info["history"]["loss"]) == 2 and steps > 0
     results = training.evaluate([str(run)], str(tmp_path / "ev"), log=lambda *a: None, data=str(unseen))
     assert results[0]["classes"] == ["BPSK", "WBFM"] and 30 in results[0]["per_snr"]
+    # what its bundle records: every trained length, per sps, and the unseen length
+    ev = training.bundle_evaluation(str(run), [str(unseen)], log=lambda *a: None)
+    assert list(ev["per_length"]) == [64, 128, 32]
+    assert "length not trained on" in ev["per_length"][32]["split"]
+    assert set(ev["per_length"][128]) >= {"per_snr_4sps", "per_snr_8sps", "highest", "average"}
+    assert ev["highest"] == ev["per_length"][64]["highest"]
     with pytest.raises(ValueError, match="takes one length"):
         training.train(training.TrainConfig("cnn2", str(data), str(tmp_path / "x"), length=[64, 128]))

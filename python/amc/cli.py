@@ -192,6 +192,13 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _rounded(tree):
+    """Accuracies to 4 decimals for bundle.yaml."""
+    if isinstance(tree, dict):
+        return {k: _rounded(v) for k, v in tree.items()}
+    return round(tree, 4) if isinstance(tree, float) else tree
+
+
 def cmd_export(args) -> int:
     from . import bundle
 
@@ -199,16 +206,7 @@ def cmd_export(args) -> int:
     if not args.no_evaluate:
         from . import training
 
-        r = training.evaluate_run(args.run)
-        evaluation = {
-            "split": "test (6:2:2 per class and SNR, the run's seed)",
-            "overall": round(r["overall"], 4),
-            "highest": round(r["highest"], 4),
-            "average": round(r["average"], 4),
-            "per_snr": {int(k): round(v, 4) for k, v in r["per_snr"].items()},
-            "per_class": {k: round(v, 4) for k, v in r["per_class"].items()},
-        }
-        print(f"test accuracy: highest {100 * r['highest']:.2f} %, average {100 * r['average']:.2f} %")
+        evaluation = _rounded(training.bundle_evaluation(args.run, args.unseen or ()))
     meta = bundle.export(args.run, args.out, args.batch, args.lengths, evaluation, force=args.force)
     files = ", ".join(v["file"] for v in meta["input"]["files"].values())
     print(f"wrote bundle {args.out}: {meta['name']}, {len(meta['classes'])} classes, {files}")
@@ -424,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--lengths", type=int, nargs="+", help="input lengths (variable-length models)")
     x.add_argument("--force", action="store_true", help="replace an existing bundle")
     x.add_argument("--no-evaluate", action="store_true", help="skip the test-split evaluation")
+    x.add_argument("--unseen", nargs="+", help="also test on all of these files (lengths not trained on)")
     x.set_defaults(func=cmd_export)
 
     q = sub.add_parser("quantize", help="int8 post-training quantisation of a run, against its float model")

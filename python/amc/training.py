@@ -42,6 +42,7 @@ class Data:
     length: int
     x: object  # (n, L, 2) float32: numpy array or h5py dataset
     attrs: dict = dataclasses.field(default_factory=dict)  # what the file says of itself
+    sps: np.ndarray | None = None  # (n,) samples per symbol, where the file records it
 
     def __len__(self):
         return len(self.y)
@@ -83,7 +84,8 @@ def open_data(path: str, length: int | None = None) -> Data:
         if x.size * x.dtype.itemsize <= IN_MEMORY_BYTES:
             x = x[()]
         attrs = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in f.attrs.items()}
-        return Data(path, classes, y, group["Z"][:, 0].astype(int), x.shape[1], x, attrs)
+        sps = group["sps"][()] if "sps" in group else None
+        return Data(path, classes, y, group["Z"][:, 0].astype(int), x.shape[1], x, attrs, sps)
     raw = dataset.read_pickle(path)
     mods = sorted({m for m, _ in raw})
     ordered = [c for c in signals.RML2016_CLASSES if c in mods]
@@ -361,7 +363,7 @@ def evaluate_run(run_dir: str, data: Data | None = None, test_idx=None) -> dict:
     pred = probs.argmax(axis=1)
     truth, snr = data.y[test_idx], data.snr[test_idx]
     snrs = sorted(set(snr.tolist()))
-    per_snr = {s: float(np.mean(pred[snr == s] == truth[snr == s])) for s in snrs}
+    per_snr = _per_snr(pred == truth, snr)
     n = len(data.classes)
     confusion = {s: np.zeros((n, n), np.int64) for s in snrs}
     for s, t, p in zip(snr, truth, pred, strict=True):
@@ -379,7 +381,44 @@ def evaluate_run(run_dir: str, data: Data | None = None, test_idx=None) -> dict:
         "confusion": confusion,
         "classes": data.classes,
         "overall": float(np.mean(pred == truth)),
+        "length": data.length,
+        "per_sps": {}
+        if data.sps is None
+        else {int(k): _per_snr((pred == truth)[data.sps[test_idx] == k], snr[data.sps[test_idx] == k])
+              for k in np.unique(data.sps[test_idx])},  # fmt: skip
     }
+
+
+def _per_snr(right: np.ndarray, snr: np.ndarray) -> dict:
+    return {int(s): float(np.mean(right[snr == s])) for s in sorted(set(snr.tolist()))}
+
+
+def bundle_evaluation(run_dir: str, unseen: list[str] = (), log=print) -> dict:
+    """What a bundle records of its model: the test split at every trained length (the
+    first is the headline) and, for variable-length models, all of files of lengths it
+    never saw (004's length-64 experiment)."""
+    with open(os.path.join(run_dir, "train.json")) as f:
+        info = json.load(f)
+
+    def brief(r):
+        out = {"overall": r["overall"], "highest": r["highest"], "average": r["average"],
+               "per_snr": r["per_snr"], "per_class": r["per_class"]}  # fmt: skip
+        out.update({f"per_snr_{k}sps": v for k, v in r["per_sps"].items()} if len(r["per_sps"]) > 1 else {})
+        return out
+
+    per_length = {}
+    for n in info.get("lengths") or [info["spec"]["window"]]:
+        data = open_data(info["data"], n)
+        r = evaluate_run(run_dir, data, split(data, info["seed"])[2])
+        per_length[n] = {"split": "test (6:2:2 per class and SNR, the run's seed)", **brief(r)}
+        log(f"length {n}: highest {100 * r['highest']:.2f} %, average {100 * r['average']:.2f} %")
+    for path in unseen:
+        data = open_data(path)
+        r = evaluate_run(run_dir, data, np.arange(len(data)))
+        per_length[data.length] = {"split": f"all of {os.path.basename(path)} (length not trained on)", **brief(r)}
+        log(f"length {data.length} (unseen): highest {100 * r['highest']:.2f} %, average {100 * r['average']:.2f} %")
+    first = next(iter(per_length.values()))
+    return first if len(per_length) == 1 else {**first, "per_length": per_length}
 
 
 def write_tables(out: str, head: list[str], rows: list[list[str]]) -> None:
