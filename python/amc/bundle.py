@@ -11,6 +11,7 @@ form LiteRT runs (a dynamic RNN does not convert).
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import os
@@ -115,9 +116,15 @@ def export(
                 # unrolling needs a known length: the same weights in a fixed-length copy
                 fixed = models.build(info["model"], len(info["classes"]), n)
                 fixed.set_weights(model.get_weights())
+            flat = to_litert(fixed, s.shape, (int8_calibration or {}).get(n))
+            # Unrolled recurrent graphs repeat one step's ops per sample: gzip halves them
+            # (weights alone barely compress, so convolutional models stay plain).
+            packed = gzip.compress(flat, 9, mtime=0)
             name = f"model_{n}.tflite"
+            if len(packed) < 0.75 * len(flat):
+                name, flat = name + ".gz", packed
             with open(os.path.join(tmp, name), "wb") as f:
-                f.write(to_litert(fixed, s.shape, (int8_calibration or {}).get(n)))
+                f.write(flat)
             files[n] = {"file": name, "sha256": _sha256(os.path.join(tmp, name))}
         # the weights without the optimizer's state: a third of the size
         bare = keras.models.clone_model(model)
@@ -251,11 +258,11 @@ def resolve(model: str) -> str:
     )
 
 
-def _check_file(path: str, entry, what: str, suffix: str) -> None:
+def _check_file(path: str, entry, what: str, suffixes: tuple[str, ...]) -> None:
     _need(isinstance(entry, dict) and "file" in entry and "sha256" in entry, path, f"no file for {what}")
     name = entry["file"]
     _need(
-        isinstance(name, str) and os.path.basename(name) == name and name.endswith(suffix),
+        isinstance(name, str) and os.path.basename(name) == name and name.endswith(suffixes),
         path,
         f"bad model file name {name!r}",
     )
@@ -302,10 +309,10 @@ def load(path: str) -> Bundle:
     for n in i["lengths"]:
         _need(isinstance(n, int) and n >= features.MIN_WINDOW, path, f"bad input length {n!r}")
         _check_file(
-            path, i["files"].get(n) if isinstance(i["files"], dict) else None, f"length {n}", ".tflite"
+            path, i["files"].get(n) if isinstance(i["files"], dict) else None, f"length {n}", (".tflite", ".tflite.gz")
         )
     if "keras" in meta:
-        _check_file(path, meta["keras"], "the Keras model", ".keras")
+        _check_file(path, meta["keras"], "the Keras model", (".keras",))
     return Bundle(path, meta)
 
 
@@ -322,6 +329,13 @@ class Runner:
         from ai_edge_litert.interpreter import Interpreter
 
         self.model_path, self.batch, self.shape, self.threads = model_path, batch, tuple(shape), threads
+        with open(model_path, "rb") as f:
+            self._content = f.read()
+        if model_path.endswith(".gz"):
+            try:
+                self._content = gzip.decompress(self._content)
+            except (OSError, EOFError) as e:
+                raise BundleError(f"model {model_path} is not valid gzip: {e}") from None
         self._make = Interpreter
         self._interpreters: dict[int, tuple] = {}
         self._get(1)  # a corrupt model fails here, at construction
@@ -329,7 +343,7 @@ class Runner:
     def _get(self, size: int):
         if size not in self._interpreters:
             try:
-                it = self._make(model_path=self.model_path, num_threads=self.threads)
+                it = self._make(model_content=self._content, num_threads=self.threads)
                 idx = it.get_input_details()[0]["index"]
                 it.resize_tensor_input(idx, [size, *self.shape])
                 it.allocate_tensors()

@@ -137,7 +137,7 @@ def prune(
                 yield from training.batches(data, train_idx, spec, batch, rng, augment)
 
         log(f"sparsity {s}: fine-tuning {epochs} epochs of {steps} steps")
-        model.fit(stream(), steps_per_epoch=steps, epochs=epochs, verbose=2,
+        model.fit(stream(), steps_per_epoch=steps, epochs=epochs, verbose=2, shuffle=False,
                   callbacks=[_pruner_callback(s, end, frequency)])  # fmt: skip
         run = os.path.join(out, f"sparsity_{s:.2f}")
         os.makedirs(run, exist_ok=True)
