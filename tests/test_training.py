@@ -134,6 +134,10 @@ def test_bad_training_requests(small_data, tmp_path):
         training.TrainConfig("gru2", str(tmp_path / "none.h5"), str(tmp_path)).check()
     with pytest.raises(ValueError, match="batch"):
         training.TrainConfig("gru2", str(small_data), str(tmp_path), batch=0).check()
+    with pytest.raises(ValueError, match="snr_min"):
+        training.TrainConfig("gru2", str(small_data), str(tmp_path), snr_min=10, snr_max=0).check()
+    with pytest.raises(ValueError, match="init"):
+        training.TrainConfig("gru2", str(small_data), str(tmp_path), init=str(tmp_path)).check()
 
 
 def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_one(tmp_path):
@@ -157,5 +161,13 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
     assert "length not trained on" in ev["per_length"][32]["split"]
     assert set(ev["per_length"][128]) >= {"per_snr_4sps", "per_snr_8sps", "highest", "average"}
     assert ev["highest"] == ev["per_length"][64]["highest"]
+    # a curriculum: continue from that run's weights on one SNR and length
+    again = training.train(training.TrainConfig("lstm_ap", str(data), str(tmp_path / "next"), length=[128],
+                                                epochs=1, batch=16, snr_min=30, init=str(run)), log=lambda *a: None)  # fmt: skip
+    assert again["data_attrs"]["snr_range"] == [30, 30] and again["config"]["init"] == str(run)
+    with pytest.raises(ValueError, match="init: .* is a lstm_ap run"):
+        training.train(training.TrainConfig("gru2", str(data), str(tmp_path / "y"), length=[128], init=str(run)))
+    with pytest.raises(ValueError, match="no vectors"):
+        training.train(training.TrainConfig("lstm_ap", str(data), str(tmp_path / "z"), length=[128], snr_min=40))
     with pytest.raises(ValueError, match="takes one length"):
         training.train(training.TrainConfig("cnn2", str(data), str(tmp_path / "x"), length=[64, 128]))

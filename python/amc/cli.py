@@ -174,6 +174,9 @@ def cmd_train(args) -> int:
         seed=args.seed,
         augment=training.Augment(args.augment_phase, args.augment_freq, args.augment_shift),
         max_train=args.max_train,
+        snr_min=args.snr_min,
+        snr_max=args.snr_max,
+        init=args.init,
     )
     summary = training.train(cfg, resume=args.resume, command=" ".join(["amc", *sys.argv[1:]]))
     print(
@@ -404,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--augment-freq", type=float, default=0.0, help="random frequency offset (cycles/sample)")
     t.add_argument("--augment-shift", type=int, default=0, help="random circular time shift (samples)")
     t.add_argument("--max-train", type=int, help="use at most this many training vectors")
+    t.add_argument("--snr-min", type=float, help="train and validate only on SNRs >= this (dB)")
+    t.add_argument("--snr-max", type=float, help="train and validate only on SNRs <= this (dB)")
+    t.add_argument("--init", help="start from the weights of this finished run (same model and classes)")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run")
     t.set_defaults(func=cmd_train)
 

@@ -186,6 +186,9 @@ class TrainConfig:
     seed: int = 0
     augment: Augment = dataclasses.field(default_factory=Augment)
     max_train: int | None = None  # cap on training vectors (quick runs)
+    snr_min: float | None = None  # train and validate on this SNR range only (test: all SNRs)
+    snr_max: float | None = None
+    init: str | None = None  # start from the weights of this run (fine-tuning, curricula)
 
     def lengths(self) -> list:
         return list(self.length) if isinstance(self.length, (list, tuple)) else [self.length]
@@ -200,6 +203,10 @@ class TrainConfig:
                 raise ValueError(f"{name} {getattr(self, name)} must be >= 1")
         if not self.lr > 0:
             raise ValueError(f"lr {self.lr} must be > 0")
+        if self.snr_min is not None and self.snr_max is not None and self.snr_min > self.snr_max:
+            raise ValueError(f"snr_min {self.snr_min} is above snr_max {self.snr_max}")
+        if self.init is not None and not os.path.isfile(os.path.join(self.init, "train.json")):
+            raise ValueError(f"init: {self.init} is not a finished run (no train.json)")
 
 
 def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) -> dict:
@@ -218,6 +225,11 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
     train_sets = []
     for k, d in enumerate(parts):
         t_idx, v_idx, _ = split(d, cfg.seed)
+        lo = -np.inf if cfg.snr_min is None else cfg.snr_min
+        hi = np.inf if cfg.snr_max is None else cfg.snr_max
+        t_idx, v_idx = (i[(d.snr[i] >= lo) & (d.snr[i] <= hi)] for i in (t_idx, v_idx))
+        if not len(t_idx) or not len(v_idx):
+            raise ValueError(f"snr_min/snr_max: no vectors of length {d.length} between {lo} and {hi} dB")
         if cfg.max_train:
             t_idx = np.sort(np.random.default_rng(cfg.seed).permutation(t_idx)[: cfg.max_train // len(parts)])
             v_idx = np.sort(
@@ -228,6 +240,13 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
             val_idx = v_idx  # validation on the first length (Keras takes one array)
     keras.utils.set_random_seed(cfg.seed)
     model = models.build(cfg.model, len(data.classes), None if entry.variable_length else data.length)
+    if cfg.init:
+        with open(os.path.join(cfg.init, "train.json")) as f:
+            start = json.load(f)
+        if start["model"] != cfg.model or start["classes"] != data.classes:
+            raise ValueError(f"init: {cfg.init} is a {start['model']} run for classes {start['classes']}, "
+                             f"not {cfg.model} for {data.classes}")  # fmt: skip
+        model.set_weights(keras.saving.load_model(os.path.join(cfg.init, "model.keras"), safe_mode=True).get_weights())
     model.compile(
         optimizer=keras.optimizers.Adam(cfg.lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )
@@ -304,7 +323,8 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         "data": os.path.abspath(cfg.data),
         "data_sha256": dataset.file_sha256(cfg.data),
         "data_attrs": {
-            "snr_range": [int(data.snr.min()), int(data.snr.max())],
+            "snr_range": [int(max(data.snr.min(), cfg.snr_min if cfg.snr_min is not None else -np.inf)),
+                          int(min(data.snr.max(), cfg.snr_max if cfg.snr_max is not None else np.inf))],  # fmt: skip
             **{
                 k: data.attrs[k] for k in ("sps", "channel", "snr_definition", "generator") if k in data.attrs
             },
