@@ -284,6 +284,7 @@ def cmd_models(args) -> int:
     for name in names:
         b = bundle.load(name)
         t, ev = b.meta.get("trained_on", {}), b.meta.get("evaluation", {})
+        sps = t["sps"] if isinstance(t.get("sps"), list) else [b.sps]
         acc = (
             f"highest {100 * ev['highest']:.1f} %, average {100 * ev['average']:.1f} %"
             if "highest" in ev
@@ -293,7 +294,8 @@ def cmd_models(args) -> int:
         i = b.meta["input"]
         print(f"{name}{default}: {b.name}, {len(b.classes)} classes, length {'/'.join(map(str, b.lengths))}, "
               f"{i['representation']} {i['layout']} {i['normalization']}, "
-              f"sps {b.sps}, SNR {t.get('snr_range', '?')}; {acc}")  # fmt: skip
+              f"sps {'/'.join(map(str, sps))}, "
+              f"SNR {t.get('snr_range', '?')}; {acc}")  # fmt: skip
         if args.verbose:
             print(f"    classes: {' '.join(b.classes)}\n    path: {b.path}")
     return 0
