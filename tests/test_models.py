@@ -64,7 +64,9 @@ def test_se_jnnet_enhancement_is_an_invertible_flow_that_starts_energy_preservin
     x = np.random.default_rng(2).standard_normal((2, 128, 2)).astype(np.float32)
     enhance = keras.Model(model.input, model.get_layer("iq_correction").output)
     # untrained: identity actnorm and couplings, orthogonal mixing: the energy stays
-    np.testing.assert_allclose(np.sum(np.asarray(enhance(x)) ** 2, axis=(1, 2)), np.sum(x**2, axis=(1, 2)), rtol=1e-4)
+    np.testing.assert_allclose(
+        np.sum(np.asarray(enhance(x)) ** 2, axis=(1, 2)), np.sum(x**2, axis=(1, 2)), rtol=1e-4
+    )
     rng = np.random.default_rng(3)
     for w in model.weights:  # any trained state: random weights
         w.assign(w + 0.05 * rng.standard_normal(w.shape).astype(np.float32))

@@ -166,8 +166,27 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
                                                 epochs=1, batch=16, snr_min=30, init=str(run)), log=lambda *a: None)  # fmt: skip
     assert again["data_attrs"]["snr_range"] == [30, 30] and again["config"]["init"] == str(run)
     with pytest.raises(ValueError, match="init: .* is a lstm_ap run"):
-        training.train(training.TrainConfig("gru2", str(data), str(tmp_path / "y"), length=[128], init=str(run)))
+        training.train(
+            training.TrainConfig("gru2", str(data), str(tmp_path / "y"), length=[128], init=str(run))
+        )
     with pytest.raises(ValueError, match="no vectors"):
-        training.train(training.TrainConfig("lstm_ap", str(data), str(tmp_path / "z"), length=[128], snr_min=40))
+        training.train(
+            training.TrainConfig("lstm_ap", str(data), str(tmp_path / "z"), length=[128], snr_min=40)
+        )
     with pytest.raises(ValueError, match="takes one length"):
         training.train(training.TrainConfig("cnn2", str(data), str(tmp_path / "x"), length=[64, 128]))
+
+
+def test_training_benchmark_reports_seconds_per_epoch(root, tmp_path):
+    out = tmp_path / "bench.json"
+    r = subprocess.run([str(root / ".venv/bin/amc"), "bench", "training", "--models", "pet_cgdnn", "vgg_cnn",
+                        "--steps", "2", "--warmup", "1", "--json", str(out)],
+                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "| pet_cgdnn | 71,871 |" in r.stdout
+    rows = json.loads(out.read_text())["results"]
+    for row in rows:  # 330 steps of 400 make an RML2016.10a-size epoch
+        assert row["seconds_per_epoch"] == pytest.approx(330 * row["ms_per_step"] / 1000)
+    r = subprocess.run([str(root / ".venv/bin/amc"), "bench", "training", "--models", "resnet"],
+                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode != 0 and "resnet" in r.stderr and "Traceback" not in r.stderr

@@ -309,7 +309,10 @@ def load(path: str) -> Bundle:
     for n in i["lengths"]:
         _need(isinstance(n, int) and n >= features.MIN_WINDOW, path, f"bad input length {n!r}")
         _check_file(
-            path, i["files"].get(n) if isinstance(i["files"], dict) else None, f"length {n}", (".tflite", ".tflite.gz")
+            path,
+            i["files"].get(n) if isinstance(i["files"], dict) else None,
+            f"length {n}",
+            (".tflite", ".tflite.gz"),
         )
     if "keras" in meta:
         _check_file(path, meta["keras"], "the Keras model", (".keras",))

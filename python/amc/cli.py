@@ -119,6 +119,27 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_bench_training(args) -> int:
+    from . import bench_training, models
+
+    names = args.models or list(models.MODELS)
+    unknown = [n for n in names if n not in models.MODELS]
+    if unknown:
+        raise ValueError(f"--models: {', '.join(unknown)} not in the zoo ({', '.join(models.MODELS)})")
+    rows = []
+    for name in names:
+        rows.append(bench_training.seconds_per_epoch(name, steps=args.steps, warmup=args.warmup))
+        r = rows[-1]
+        print(f"  {name:<10} {r['ms_per_step']:7.0f} ms/step {r['seconds_per_epoch']:7.0f} s/epoch",
+              file=sys.stderr, flush=True)  # fmt: skip
+    print(bench_training.table(rows))
+    if args.json:
+        from .training import write_json
+
+        write_json(args.json, {"cores": os.cpu_count(), "results": rows})
+    return 0
+
+
 def cmd_dataset_generate(args) -> int:
     from . import dataset
 
@@ -363,6 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", help="also write the results to this JSON file")
     b.set_defaults(func=cmd_bench_classifier)
 
+    b = bsub.add_parser("training", help="s/epoch of the zoo models on an RML2016.10a-size set (002 Table I)")
+    b.add_argument("--models", nargs="+", help="zoo models (default: all)")
+    b.add_argument("--steps", type=int, default=10, help="timed training steps per model (median counts)")
+    b.add_argument("--warmup", type=int, default=3, help="untimed steps first (graph building)")
+    b.add_argument("--json", help="also write the results to this JSON file")
+    b.set_defaults(func=cmd_bench_training)
+
     p = sub.add_parser("dataset", help="RadioML-style datasets")
     dsub = p.add_subparsers(dest="what", required=True)
     g = dsub.add_parser("generate", help="regenerate a RadioML-style dataset")
@@ -442,7 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("prune", help="magnitude pruning with 002's cubic schedule: its Table II for a run")
     r.add_argument("run", help="run directory of amc train")
     r.add_argument("--out", required=True, help="directory for the pruned runs, table and plot")
-    r.add_argument("--sparsity", type=float, nargs="+", default=[0.5, 0.8, 0.9, 0.95], help="final sparsities")
+    r.add_argument(
+        "--sparsity", type=float, nargs="+", default=[0.5, 0.8, 0.9, 0.95], help="final sparsities"
+    )
     r.add_argument("--epochs", type=int, default=5, help="fine-tuning epochs per sparsity (002: 5)")
     r.add_argument("--batch", type=int, default=128, help="fine-tuning batch (002: 128)")
     r.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate")

@@ -246,7 +246,9 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         if start["model"] != cfg.model or start["classes"] != data.classes:
             raise ValueError(f"init: {cfg.init} is a {start['model']} run for classes {start['classes']}, "
                              f"not {cfg.model} for {data.classes}")  # fmt: skip
-        model.set_weights(keras.saving.load_model(os.path.join(cfg.init, "model.keras"), safe_mode=True).get_weights())
+        model.set_weights(
+            keras.saving.load_model(os.path.join(cfg.init, "model.keras"), safe_mode=True).get_weights()
+        )
     model.compile(
         optimizer=keras.optimizers.Adam(cfg.lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )
@@ -323,8 +325,10 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         "data": os.path.abspath(cfg.data),
         "data_sha256": dataset.file_sha256(cfg.data),
         "data_attrs": {
-            "snr_range": [int(max(data.snr.min(), cfg.snr_min if cfg.snr_min is not None else -np.inf)),
-                          int(min(data.snr.max(), cfg.snr_max if cfg.snr_max is not None else np.inf))],  # fmt: skip
+            "snr_range": [
+                int(max(data.snr.min(), cfg.snr_min if cfg.snr_min is not None else -np.inf)),
+                int(min(data.snr.max(), cfg.snr_max if cfg.snr_max is not None else np.inf)),
+            ],  # fmt: skip
             **{
                 k: data.attrs[k] for k in ("sps", "channel", "snr_definition", "generator") if k in data.attrs
             },
@@ -404,8 +408,10 @@ def evaluate_run(run_dir: str, data: Data | None = None, test_idx=None) -> dict:
         "length": data.length,
         "per_sps": {}
         if data.sps is None
-        else {int(k): _per_snr((pred == truth)[data.sps[test_idx] == k], snr[data.sps[test_idx] == k])
-              for k in np.unique(data.sps[test_idx])},  # fmt: skip
+        else {
+            int(k): _per_snr((pred == truth)[data.sps[test_idx] == k], snr[data.sps[test_idx] == k])
+            for k in np.unique(data.sps[test_idx])
+        },  # fmt: skip
     }
 
 
@@ -435,15 +441,22 @@ def bundle_evaluation(run_dir: str, unseen: list[str] = (), log=print) -> dict:
     for path in unseen:
         data = open_data(path)
         r = evaluate_run(run_dir, data, np.arange(len(data)))
-        per_length[data.length] = {"split": f"all of {os.path.basename(path)} (length not trained on)", **brief(r)}
-        log(f"length {data.length} (unseen): highest {100 * r['highest']:.2f} %, average {100 * r['average']:.2f} %")
+        per_length[data.length] = {
+            "split": f"all of {os.path.basename(path)} (length not trained on)",
+            **brief(r),
+        }
+        log(
+            f"length {data.length} (unseen): highest {100 * r['highest']:.2f} %, average {100 * r['average']:.2f} %"
+        )
     first = next(iter(per_length.values()))
     return first if len(per_length) == 1 else {**first, "per_length": per_length}
 
 
 def write_tables(out: str, head: list[str], rows: list[list[str]]) -> None:
     """table.md and table.csv in `out` (CSV without thousands separators)."""
-    md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + [
+        "| " + " | ".join(r) + " |" for r in rows
+    ]
     csv = [",".join(c.replace(",", "") for c in r) for r in [head, *rows]]
     write_text(os.path.join(out, "table.md"), "\n".join(md) + "\n")
     write_text(os.path.join(out, "table.csv"), "\n".join(csv) + "\n")
