@@ -70,8 +70,10 @@ def test_se_jnnet_enhancement_is_an_invertible_flow_that_starts_energy_preservin
     rng = np.random.default_rng(3)
     for w in model.weights:  # any trained state: random weights
         w.assign(w + 0.05 * rng.standard_normal(w.shape).astype(np.float32))
-    steps = [[model.get_layer(f"{kind}{level}_{k}") for k in range(4) for kind in ("actnorm", "invconv", "coupling")]
-             for level in range(2)]  # fmt: skip
+    kinds = ("actnorm", "invconv", "coupling")
+    steps = [
+        [model.get_layer(f"{kind}{level}_{k}") for k in range(4) for kind in kinds] for level in range(2)
+    ]
     y = x
     for level, chain in enumerate(steps):
         y = y.reshape(2, 128 // 2 ** (level + 1), -1)

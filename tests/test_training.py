@@ -92,8 +92,10 @@ def test_train_then_evaluate(small_data, tmp_path, root):
     assert sizes["int8"] < sizes["float32"] / 2
     # pruning (002 Table II): the kernels reach the sparsity, the model still works
     pr = tmp_path / "pruned"
-    r = subprocess.run([amc, "prune", str(run), "--out", str(pr), "--sparsity", "0.5", "0.9", "--epochs", "2",
-                        "--batch", "32", "--frequency", "5"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    args = ["--sparsity", "0.5", "0.9", "--epochs", "2", "--batch", "32", "--frequency", "5"]
+    r = subprocess.run(
+        [amc, "prune", str(run), "--out", str(pr), *args], capture_output=True, text=True, timeout=600
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "| 0 (original) |" in r.stdout and "| 0.9 |" in r.stdout
     acc = json.loads((pr / "accuracy.json").read_text())
@@ -114,7 +116,7 @@ def test_train_then_evaluate(small_data, tmp_path, root):
 def test_cubic_sparsity_schedule_is_002_equation_3():
     s = [training_sparsity(t) for t in range(0, 1200, 50)]
     assert s[0] == 0.0 and s[-1] == 0.8
-    assert all(a <= b for a, b in zip(s, s[1:]))  # never falls
+    assert all(a <= b for a, b in zip(s, s[1:], strict=False))  # never falls
     assert training_sparsity(500) == pytest.approx(0.8 * (1 - 0.5**3))  # half way: 7/8 of the target
     assert training_sparsity(549) == training_sparsity(500)  # held between mask updates (dt = 100)
     with pytest.raises(ValueError, match="sparsity"):
@@ -162,8 +164,9 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
     assert set(ev["per_length"][128]) >= {"per_snr_4sps", "per_snr_8sps", "highest", "average"}
     assert ev["highest"] == ev["per_length"][64]["highest"]
     # a curriculum: continue from that run's weights on one SNR and length
-    again = training.train(training.TrainConfig("lstm_ap", str(data), str(tmp_path / "next"), length=[128],
-                                                epochs=1, batch=16, snr_min=30, init=str(run)), log=lambda *a: None)  # fmt: skip
+    cfg = training.TrainConfig("lstm_ap", str(data), str(tmp_path / "next"), length=[128], epochs=1, batch=16,
+                               snr_min=30, init=str(run))  # fmt: skip
+    again = training.train(cfg, log=lambda *a: None)
     assert again["data_attrs"]["snr_range"] == [30, 30] and again["config"]["init"] == str(run)
     with pytest.raises(ValueError, match="init: .* is a lstm_ap run"):
         training.train(

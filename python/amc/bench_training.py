@@ -14,8 +14,15 @@ from . import models
 RML2016_TRAIN_VECTORS = 132_000
 
 
-def seconds_per_epoch(name: str, n_classes: int = 11, window: int = 128, batch: int = 400,
-                      steps: int = 10, warmup: int = 3, train_vectors: int = RML2016_TRAIN_VECTORS) -> dict:  # fmt: skip
+def seconds_per_epoch(
+    name: str,
+    n_classes: int = 11,
+    window: int = 128,
+    batch: int = 400,
+    steps: int = 10,
+    warmup: int = 3,
+    train_vectors: int = RML2016_TRAIN_VECTORS,
+) -> dict:
     """Median time of `steps` optimizer steps after `warmup` untimed ones, times the
     steps of one epoch. Fixed-shape batches, as `amc train` feeds them."""
     import keras

@@ -132,7 +132,7 @@ def prune(
                       metrics=["accuracy"])  # fmt: skip
         rng = np.random.default_rng(info["seed"])
 
-        def stream():
+        def stream(rng=rng):
             while True:
                 yield from training.batches(data, train_idx, spec, batch, rng, augment)
 

@@ -445,9 +445,8 @@ def bundle_evaluation(run_dir: str, unseen: list[str] = (), log=print) -> dict:
             "split": f"all of {os.path.basename(path)} (length not trained on)",
             **brief(r),
         }
-        log(
-            f"length {data.length} (unseen): highest {100 * r['highest']:.2f} %, average {100 * r['average']:.2f} %"
-        )
+        log(f"length {data.length} (unseen): highest {100 * r['highest']:.2f} %, "
+            f"average {100 * r['average']:.2f} %")  # fmt: skip
     first = next(iter(per_length.values()))
     return first if len(per_length) == 1 else {**first, "per_length": per_length}
 
