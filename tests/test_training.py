@@ -111,6 +111,9 @@ def test_train_then_evaluate(small_data, tmp_path, root):
         nnz = json.loads((pr / f"sparsity_{s:.2f}" / "train.json").read_text())["pruned"]["nonzero"]
         assert nnz == pruning.nonzero(pruned) < (1 - s + 0.05) * info["params"]
     assert (pr / "accuracy.png").exists()
+    # a second call (an interrupted job run again) reuses the sparsities already pruned
+    r = subprocess.run([amc, "prune", str(run), "--out", str(pr), *args], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.count("already pruned") == 2, r.stderr[-3000:]
 
 
 def test_cubic_sparsity_schedule_is_002_equation_3():

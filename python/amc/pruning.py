@@ -104,7 +104,8 @@ def prune(
     """002's Table II for a run: fine-tune a pruned copy per sparsity (the schedule reaches
     the target after 80 % of the steps; the rest recovers at that sparsity), then test
     every copy and the original on the run's test split. Writes out/sparsity_S/ runs,
-    table.md, table.csv, accuracy.png and accuracy.json."""
+    table.md, table.csv, accuracy.png and accuracy.json (updated after every sparsity; a
+    second call with the same settings reuses the sparsities already done)."""
     import keras
 
     for s in sparsities:
@@ -127,42 +128,63 @@ def prune(
     base["sparsity"], base["nnz"] = 0.0, base["params"]
     results = [base]
     for s in sparsities:
-        model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
-        model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])  # fmt: skip
-        rng = np.random.default_rng(info["seed"])
-
-        def stream(rng=rng):
-            while True:
-                yield from training.batches(data, train_idx, spec, batch, rng, augment)
-
-        log(f"sparsity {s}: fine-tuning {epochs} epochs of {steps} steps")
-        model.fit(stream(), steps_per_epoch=steps, epochs=epochs, verbose=2, shuffle=False,
-                  callbacks=[_pruner_callback(s, end, frequency)])  # fmt: skip
         run = os.path.join(out, f"sparsity_{s:.2f}")
-        os.makedirs(run, exist_ok=True)
-        bare = keras.models.clone_model(model)  # saved without the optimizer's state
-        bare.set_weights(model.get_weights())
-        bare.save(os.path.join(run, "model.keras"))
-        nnz = nonzero(model)
-        pruned = {**info, "pruned": {"from": os.path.abspath(run_dir), "sparsity": s, "nonzero": nnz,
-                                     "epochs": epochs, "batch": batch, "lr": lr}}  # fmt: skip
-        training.write_json(os.path.join(run, "train.json"), pruned)
+        settings = {
+            "from": os.path.abspath(run_dir),
+            "sparsity": s,
+            "epochs": epochs,
+            "batch": batch,
+            "lr": lr,
+        }
+        if _done(run, settings):  # an earlier, interrupted call got this far
+            log(f"sparsity {s}: already pruned in {run}")
+        else:
+            model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
+            model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"])  # fmt: skip
+            rng = np.random.default_rng(info["seed"])
+
+            def stream(rng=rng):
+                while True:
+                    yield from training.batches(data, train_idx, spec, batch, rng, augment)
+
+            log(f"sparsity {s}: fine-tuning {epochs} epochs of {steps} steps")
+            model.fit(stream(), steps_per_epoch=steps, epochs=epochs, verbose=2, shuffle=False,
+                      callbacks=[_pruner_callback(s, end, frequency)])  # fmt: skip
+            os.makedirs(run, exist_ok=True)
+            bare = keras.models.clone_model(model)  # saved without the optimizer's state
+            bare.set_weights(model.get_weights())
+            bare.save(os.path.join(run, "model.keras"))
+            # train.json last: its presence marks a finished sparsity
+            pruned = {**info, "pruned": {**settings, "nonzero": nonzero(model)}}
+            training.write_json(os.path.join(run, "train.json"), pruned)
         r = training.evaluate_run(run, data, test_idx)
-        r["sparsity"], r["nnz"] = s, nnz
-        log(f"sparsity {s}: {nnz:,} non-zero, highest {100 * r['highest']:.2f}%, "
+        with open(os.path.join(run, "train.json")) as f:
+            r["sparsity"], r["nnz"] = s, json.load(f)["pruned"]["nonzero"]
+        log(f"sparsity {s}: {r['nnz']:,} non-zero, highest {100 * r['highest']:.2f}%, "
             f"average {100 * r['average']:.2f}%")  # fmt: skip
         results.append(r)
+        _report(out, info["model"], results)  # after every sparsity: long runs show results as they come
+    return results
 
+
+def _done(run: str, settings: dict) -> bool:
+    try:
+        with open(os.path.join(run, "train.json")) as f:
+            got = json.load(f).get("pruned", {})
+    except (OSError, ValueError):
+        return False
+    return {k: got.get(k) for k in settings} == settings and os.path.isfile(os.path.join(run, "model.keras"))
+
+
+def _report(out: str, model: str, results: list[dict]) -> None:
     head = ["sparsity", "non-zero parameters", "highest", "average"]
     rows = [[f"{r['sparsity']:g}" if r["sparsity"] else "0 (original)", f"{r['nnz']:,}",
              f"{100 * r['highest']:.2f}%", f"{100 * r['average']:.2f}%"] for r in results]  # fmt: skip
     training.write_tables(out, head, rows)
-    for r in results:
-        r["name"] = f"{info['model']} sparsity {r['sparsity']:g}"
-    training.plot_accuracy(results, os.path.join(out, "accuracy.png"))
+    curves = [{**r, "name": f"{model} sparsity {r['sparsity']:g}"} for r in results]
+    training.plot_accuracy(curves, os.path.join(out, "accuracy.png"))
     training.write_json(
         os.path.join(out, "accuracy.json"),
         {f"{r['sparsity']:g}": {str(k): v for k, v in r["per_snr"].items()} for r in results},
     )
-    return results
