@@ -2,6 +2,7 @@
 """amc train and amc evaluate on a small generated dataset."""
 
 import json
+import os
 import subprocess
 
 import numpy as np
@@ -196,3 +197,25 @@ def test_training_benchmark_reports_seconds_per_epoch(root, tmp_path):
     r = subprocess.run([str(root / ".venv/bin/amc"), "bench", "training", "--models", "resnet"],
                        capture_output=True, text=True, timeout=600)  # fmt: skip
     assert r.returncode != 0 and "resnet" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_zoo_reproduction_script_runs_and_resumes(root, tmp_path):
+    """examples/zoo/reproduce_rml2016.sh, tiny: two models, one epoch, a small set."""
+    env = dict(
+        os.environ,
+        EPOCHS="1",
+        MODELS="pet_cgdnn vgg_cnn",
+        DOCS=str(tmp_path / "docs"),
+        DATA_ARGS="--preset rml2016.10a --compat --classes BPSK WBFM --snr 10 18 --per 40 --seed 1 --format hdf5"
+        " --jobs 1 --quiet",
+        PRUNE_ARGS="--sparsity 0.5 --epochs 1 --batch 32",
+    )
+    script = str(root / "examples/zoo/reproduce_rml2016.sh")
+    r = subprocess.run([script, str(tmp_path / "work")], env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    table = (tmp_path / "docs" / "table.md").read_text()
+    assert "| pet_cgdnn |" in table and "| vgg_cnn |" in table
+    assert "| 0.5 |" in (tmp_path / "docs" / "pruning" / "table.md").read_text()
+    assert (tmp_path / "docs" / "int8" / "table.md").exists()
+    again = subprocess.run([script, str(tmp_path / "work")], env=env, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0 and "Epoch 1/1" not in again.stdout  # nothing trained twice
