@@ -113,7 +113,9 @@ def test_train_then_evaluate(small_data, tmp_path, root):
         assert nnz == pruning.nonzero(pruned) < (1 - s + 0.05) * info["params"]
     assert (pr / "accuracy.png").exists()
     # a second call (an interrupted job run again) reuses the sparsities already pruned
-    r = subprocess.run([amc, "prune", str(run), "--out", str(pr), *args], capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [amc, "prune", str(run), "--out", str(pr), *args], capture_output=True, text=True, timeout=600
+    )
     assert r.returncode == 0 and r.stdout.count("already pruned") == 2, r.stderr[-3000:]
 
 
@@ -160,6 +162,10 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
     steps = sum(len(training.split(training.open_data(str(data), n), 0)[0]) // 16 for n in (64, 128))
     assert len(info["history"]["loss"]) == 2 and steps > 0
     results = training.evaluate([str(run)], str(tmp_path / "ev"), log=lambda *a: None, data=str(unseen))
+    trained = training.evaluate([str(run)], str(tmp_path / "ev2"), log=lambda *a: None)
+    assert [r["name"] for r in trained] == ["lstm_ap (64)", "lstm_ap (128)"]  # a row per trained length
+    assert "lstm_ap (128) 4 sps" in json.loads((tmp_path / "ev2" / "accuracy.json").read_text())
+    assert (tmp_path / "ev2" / "accuracy_per_sps.png").exists()
     assert results[0]["classes"] == ["BPSK", "WBFM"] and 30 in results[0]["per_snr"]
     # what its bundle records: every trained length, per sps, and the unseen length
     ev = training.bundle_evaluation(str(run), [str(unseen)], log=lambda *a: None)
@@ -206,8 +212,8 @@ def test_zoo_reproduction_script_runs_and_resumes(root, tmp_path):
         EPOCHS="1",
         MODELS="pet_cgdnn vgg_cnn",
         DOCS=str(tmp_path / "docs"),
-        DATA_ARGS="--preset rml2016.10a --compat --classes BPSK WBFM --snr 10 18 --per 40 --seed 1 --format hdf5"
-        " --jobs 1 --quiet",
+        DATA_ARGS="--preset rml2016.10a --compat --classes BPSK WBFM --snr 10 18 --per 40 --seed 1"
+        " --format hdf5 --jobs 1 --quiet",
         PRUNE_ARGS="--sparsity 0.5 --epochs 1 --batch 32",
     )
     script = str(root / "examples/zoo/reproduce_rml2016.sh")
@@ -217,5 +223,7 @@ def test_zoo_reproduction_script_runs_and_resumes(root, tmp_path):
     assert "| pet_cgdnn |" in table and "| vgg_cnn |" in table
     assert "| 0.5 |" in (tmp_path / "docs" / "pruning" / "table.md").read_text()
     assert (tmp_path / "docs" / "int8" / "table.md").exists()
-    again = subprocess.run([script, str(tmp_path / "work")], env=env, capture_output=True, text=True, timeout=900)
+    again = subprocess.run(
+        [script, str(tmp_path / "work")], env=env, capture_output=True, text=True, timeout=900
+    )
     assert again.returncode == 0 and "Epoch 1/1" not in again.stdout  # nothing trained twice

@@ -541,23 +541,40 @@ def evaluate(
     run_dirs: list[str], out: str, confusion_snrs=(), log=print, data: str | None = None, length=None
 ) -> list[dict]:
     """Evaluate several runs on the same test split (or on all of `data`); writes the
-    table (Markdown, CSV), accuracy.png and confusion PNGs into `out`."""
+    table (Markdown, CSV), accuracy.png and confusion PNGs into `out`. A run trained on
+    several lengths is tested at each (one row and curve per length, named "model (N)");
+    where the data hold several sps, accuracy_per_sps.png has a curve per sps too."""
     os.makedirs(out, exist_ok=True)
     results = []
     other = open_data(data, length) if data else None
     for run in run_dirs:
         if other is not None:
-            r = evaluate_run(run, other, np.arange(len(other)))
+            found = [evaluate_run(run, other, np.arange(len(other)))]
         else:
-            r = evaluate_run(run)
-        results.append(r)
-        log(f"{r['name']}: highest {100 * r['highest']:.2f}%, average {100 * r['average']:.2f}%")
-        for s in confusion_snrs:
-            if s in r["confusion"]:
-                plot_confusion(r, s, os.path.join(out, f"confusion_{r['name']}_{s}dB.png"))
+            with open(os.path.join(run, "train.json")) as f:
+                info = json.load(f)
+            lengths = info.get("lengths") or [info["spec"]["window"]]
+            found = []
+            for n in lengths:
+                d = open_data(info["data"], n)
+                found.append(evaluate_run(run, d, split(d, info["seed"])[2]))
+                if len(lengths) > 1:
+                    found[-1]["name"] += f" ({n})"
+        for r in found:
+            results.append(r)
+            log(f"{r['name']}: highest {100 * r['highest']:.2f}%, average {100 * r['average']:.2f}%")
+            for s in confusion_snrs:
+                if s in r["confusion"]:
+                    name = r["name"].replace(" (", "_").replace(")", "")
+                    plot_confusion(r, s, os.path.join(out, f"confusion_{name}_{s}dB.png"))
     write_table(results, out)
     plot_accuracy(results, os.path.join(out, "accuracy.png"))
     per_snr = {r["name"]: {str(k): v for k, v in r["per_snr"].items()} for r in results}
+    by_sps = [{"name": f"{r['name']} {k} sps", "per_snr": v} for r in results if len(r["per_sps"]) > 1
+              for k, v in r["per_sps"].items()]  # fmt: skip
+    if by_sps:
+        plot_accuracy(by_sps, os.path.join(out, "accuracy_per_sps.png"))
+        per_snr.update({c["name"]: {str(k): v for k, v in c["per_snr"].items()} for c in by_sps})
     write_json(os.path.join(out, "accuracy.json"), per_snr)
     return results
 
