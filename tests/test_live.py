@@ -71,6 +71,32 @@ def test_default_model_names_fresh_signals(default, modulation):
     assert share > 0.6, f"{modulation}: {share:.2f} of windows right; got {got}"
 
 
+VARIABLE = "modified_lstm_ap"
+VARIABLE_GOOD = ("AM-DSB", "WBFM")  # classes it is sure of at 20 dB at every length and sps (docs/models.md)
+
+
+@pytest.mark.parametrize("sps, length", [(4, 64), (8, 256), (4, 512)])
+def test_variable_length_model_runs_in_a_flowgraph_at_any_length_and_sps(sps, length):
+    # 004's model through the real blocks: amplitude-phase vectors of `length` samples,
+    # at 4 or 8 samples per symbol; 64 is a length it never saw in training
+    from gnuradio import amc as blocks_amc
+
+    b = bundle.load(VARIABLE)
+    assert b.meta["input"]["representation"] == "amp_phase" and length in b.lengths
+    for modulation in VARIABLE_GOOD:
+        x = make_signal(modulation, sps, 60 * length, seed=13)
+        tb = gr.top_block()
+        vec = blocks_amc.vectorizer(length, length, "amp_phase", "channels_last", "l2")
+        clf = blocks_amc.classifier(VARIABLE, length, "amp_phase", "channels_last", "l2", outputs="index")
+        sink = blocks.vector_sink_i()
+        tb.connect(blocks.vector_source_c(x.tolist()), vec, clf, sink)
+        tb.run()
+        labels = [b.classes[i] for i in sink.data()]
+        assert len(labels) == 60
+        share = np.mean(np.array(labels) == modulation)
+        assert share > 0.6, f"{modulation} at {sps} sps, {length} samples: {share:.2f} right"
+
+
 @pytest.fixture(scope="module")
 def compiled(root, tmp_path_factory):
     out = tmp_path_factory.mktemp("live")
