@@ -81,8 +81,6 @@ def test_variable_length_model_runs_in_a_flowgraph_at_any_length_and_sps(sps, le
     # at 4 or 8 samples per symbol; 64 is a length it never saw in training
     from gnuradio import amc as blocks_amc
 
-    if VARIABLE not in bundle.shipped():
-        pytest.skip(f"{VARIABLE} is not shipped yet")  # TEMPORARY while its training runs
     b = bundle.load(VARIABLE)
     assert b.meta["input"]["representation"] == "amp_phase" and length in b.lengths
     for modulation in VARIABLE_GOOD:
