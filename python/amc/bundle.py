@@ -128,7 +128,9 @@ def export(
             files[n] = {"file": name, "sha256": _sha256(os.path.join(tmp, name))}
         # the weights without the optimizer's state: a third of the size
         # (a fresh build: a clone of a compiled model can keep the optimizer's variables)
-        bare = models.build(info["model"], len(info["classes"]), None if info["variable_length"] else spec.window)
+        bare = models.build(
+            info["model"], len(info["classes"]), None if info["variable_length"] else spec.window
+        )
         bare.set_weights(model.get_weights())
         bare.save(os.path.join(tmp, KERAS_FILE))
         meta = {
