@@ -300,7 +300,7 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
     steps = sum(len(t) // batch for t in train_sets)
     log(f"training {cfg.model} ({model.count_params():,} parameters) on {sum(map(len, train_sets)):,} vectors"
-        f" of length {'/'.join(map(str, lengths))}, "
+        f" of length {'/'.join(str(d.length) for d in parts)}, "
         f"validating on {len(val_idx):,}; {steps} steps/epoch")  # fmt: skip
     history = model.fit(
         stream,
