@@ -223,6 +223,8 @@ def test_zoo_reproduction_script_runs_and_resumes(root, tmp_path):
     assert "| pet_cgdnn |" in table and "| vgg_cnn |" in table
     assert "| 0.5 |" in (tmp_path / "docs" / "pruning" / "table.md").read_text()
     assert (tmp_path / "docs" / "int8" / "table.md").exists()
+    record = json.loads((tmp_path / "docs" / "runs" / "vgg_cnn" / "train.json").read_text())
+    assert record["command"].startswith("amc train --model vgg_cnn")  # how the committed run was made
     again = subprocess.run(
         [script, str(tmp_path / "work")], env=env, capture_output=True, text=True, timeout=900
     )

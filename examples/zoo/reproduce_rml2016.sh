@@ -39,6 +39,10 @@ for m in $models; do
 done
 
 $amc evaluate "${runs[@]}" --out "$docs" --confusion-snr 0 10 18
+for out in "${runs[@]}"; do  # each run's record (command, data checksum, history) and curves
+    mkdir -p "$docs/runs/$(basename "$out")"
+    cp "$out"/{train.json,curves.png} "$docs/runs/$(basename "$out")/"
+done
 if [ -f "$work/pet_cgdnn/train.json" ]; then
     $amc prune "$work/pet_cgdnn" --out "$work/pet_cgdnn_pruned" ${PRUNE_ARGS:-}
     $amc quantize "$work/pet_cgdnn" --out "$work/pet_cgdnn_int8"
