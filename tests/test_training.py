@@ -173,6 +173,10 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
     assert "length not trained on" in ev["per_length"][32]["split"]
     assert set(ev["per_length"][128]) >= {"per_snr_4sps", "per_snr_8sps", "highest", "average"}
     assert ev["highest"] == ev["per_length"][64]["highest"]
+    # int8 (004 VI-E) at every trained length, each against its float model
+    q = training.quantize(str(run), str(tmp_path / "q"), calibration=32, log=lambda *a: None)
+    assert set(q) == {"float32 (64)", "float32 (128)", "int8 (64)", "int8 (128)"}
+    assert abs(q["int8 (128)"]["average"] - q["float32 (128)"]["average"]) < 0.15
     # a curriculum: continue from that run's weights on one SNR and length
     cfg = training.TrainConfig("lstm_ap", str(data), str(tmp_path / "next"), length=[128], epochs=1, batch=16,
                                snr_min=30, init=str(run))  # fmt: skip

@@ -584,38 +584,45 @@ def evaluate(
 
 def quantize(run_dir: str, out: str, calibration: int = 512, log=print) -> dict:
     """Post-training int8 quantisation of a run (004, section VI-E): float and int8
-    LiteRT bundles side by side in `out`, both tested on the run's test split;
-    writes table.md, table.csv and accuracy.json there."""
+    LiteRT bundles side by side in `out`, both tested on the run's test split (at every
+    trained length, for a variable-length run); writes table.md, table.csv and
+    accuracy.json there."""
     from . import bundle
 
     with open(os.path.join(run_dir, "train.json")) as f:
         info = json.load(f)
     spec = features.VectorSpec(**info["spec"])
-    data = open_data(info["data"], spec.window)
-    train_idx, _, test_idx = split(data, info["seed"])
-    rng = np.random.default_rng(info["seed"])
-    calib_idx = np.sort(rng.choice(train_idx, min(calibration, len(train_idx)), replace=False))
-    calib, _ = features.transform(data.windows(calib_idx), spec)
-    vectors, _ = features.transform(data.windows(test_idx), spec)
-    truth, snr = data.y[test_idx], data.snr[test_idx]
+    lengths = info.get("lengths") or [spec.window]
+    calib, tests = {}, {}
+    for n in lengths:
+        s = dataclasses.replace(spec, window=n)
+        data = open_data(info["data"], n)
+        train_idx, _, test_idx = split(data, info["seed"])
+        rng = np.random.default_rng(info["seed"])
+        calib_idx = np.sort(rng.choice(train_idx, min(calibration, len(train_idx)), replace=False))
+        calib[n], _ = features.transform(data.windows(calib_idx), s)
+        vectors, _ = features.transform(data.windows(test_idx), s)
+        tests[n] = vectors, data.y[test_idx], data.snr[test_idx]
     os.makedirs(out, exist_ok=True)
     rows = {}
-    for kind, cal in (("float32", None), ("int8", {spec.window: calib})):
+    for kind, cal in (("float32", None), ("int8", calib)):
         path = os.path.join(out, kind)
-        bundle.export(run_dir, path, lengths=(spec.window,), force=True, int8_calibration=cal)
+        bundle.export(run_dir, path, lengths=lengths, force=True, int8_calibration=cal)
         b = bundle.load(path)
-        runner = b.runner(spec.window)
-        t0 = time.perf_counter()
-        pred = runner.predict(vectors).argmax(axis=1)
-        ms = 1000 * (time.perf_counter() - t0) / len(vectors)
-        per_snr = {
-            int(s): float(np.mean(pred[snr == s] == truth[snr == s])) for s in sorted(set(snr.tolist()))
-        }
-        size = os.path.getsize(os.path.join(path, b.meta["input"]["files"][spec.window]["file"]))
-        r = rows[kind] = {"per_snr": per_snr, "highest": max(per_snr.values()), "bytes": size,
-                          "average": float(np.mean(list(per_snr.values()))), "ms_per_sample": ms}  # fmt: skip
-        log(f"{kind}: highest {100 * r['highest']:.2f}%, average {100 * r['average']:.2f}%, "
-            f"{size / 1024:.0f} KiB, {ms:.3f} ms/sample")  # fmt: skip
+        for n, (vectors, truth, snr) in tests.items():
+            t0 = time.perf_counter()
+            pred = b.runner(n).predict(vectors).argmax(axis=1)
+            ms = 1000 * (time.perf_counter() - t0) / len(vectors)
+            per_snr = {
+                int(v): float(np.mean(pred[snr == v] == truth[snr == v])) for v in sorted(set(snr.tolist()))
+            }
+            size = os.path.getsize(os.path.join(path, b.meta["input"]["files"][n]["file"]))
+            name = kind if len(lengths) == 1 else f"{kind} ({n})"
+            average = float(np.mean(list(per_snr.values())))
+            r = rows[name] = {"per_snr": per_snr, "highest": max(per_snr.values()), "average": average,
+                              "bytes": size, "ms_per_sample": ms}  # fmt: skip
+            log(f"{name}: highest {100 * r['highest']:.2f}%, average {100 * r['average']:.2f}%, "
+                f"{size / 1024:.0f} KiB, {ms:.3f} ms/sample")  # fmt: skip
     head = ["model", "LiteRT file (KiB)", "test ms/sample", "highest", "average"]
     body = [
         [
