@@ -86,7 +86,9 @@ def test_train_then_evaluate(small_data, tmp_path, root):
     r = subprocess.run([amc, "quantize", str(run), "--out", str(tmp_path / "q"), "--calibration", "64"],
                        capture_output=True, text=True, timeout=600)  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "| cnn2 int8 |" in r.stdout and "| cnn2 float32 |" in r.stdout
+    assert (
+        "| cnn2 int8 |" in r.stdout and "| cnn2 float32 |" in r.stdout and "| cnn2 int8-weights |" in r.stdout
+    )
     q = json.loads((tmp_path / "q" / "accuracy.json").read_text())
     assert q["int8"]["30"] >= q["float32"]["30"] - 0.1
     sizes = {k: (tmp_path / "q" / k / "model_128.tflite").stat().st_size for k in ("float32", "int8")}
@@ -175,8 +177,9 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
     assert ev["highest"] == ev["per_length"][64]["highest"]
     # int8 (004 VI-E) at every trained length, each against its float model
     q = training.quantize(str(run), str(tmp_path / "q"), calibration=32, log=lambda *a: None)
-    assert set(q) == {"float32 (64)", "float32 (128)", "int8 (64)", "int8 (128)"}
-    assert abs(q["int8 (128)"]["average"] - q["float32 (128)"]["average"]) < 0.15
+    assert set(q) == {f"{k} ({n})" for k in ("float32", "int8", "int8-weights") for n in (64, 128)}
+    assert abs(q["int8-weights (128)"]["average"] - q["float32 (128)"]["average"]) < 0.05
+    assert q["int8-weights (128)"]["bytes"] < q["float32 (128)"]["bytes"]
     # a curriculum: continue from that run's weights on one SNR and length
     cfg = training.TrainConfig("lstm_ap", str(data), str(tmp_path / "next"), length=[128], epochs=1, batch=16,
                                snr_min=30, init=str(run))  # fmt: skip

@@ -53,12 +53,21 @@ def _unrolled(model):
     return copy
 
 
-def to_litert(model, shape: tuple[int, ...], int8_calibration: np.ndarray | None = None) -> bytes:
+QUANTIZATIONS = ("none", "int8", "int8-weights")
+QUANTIZATION_NAMES = {
+    "none": "none (float32)",
+    "int8": "int8 (post-training)",
+    "int8-weights": "int8 weights, float activations (post-training)",
+}
+
+
+def to_litert(model, shape: tuple[int, ...], quantization: str = "none", calibration=None) -> bytes:
     """Convert a Keras model to a LiteRT flatbuffer for inputs (any batch, *shape).
 
-    With `int8_calibration` (vectors (k, *shape)), weights and activations are
-    quantised to int8 after training (004, section VI-E), the ranges calibrated on
-    those vectors; inputs and outputs stay float, so the blocks use it unchanged.
+    Post-training quantisation (004, section VI-E): "int8" quantises weights and
+    activations, their ranges calibrated on `calibration` (vectors (k, *shape));
+    "int8-weights" only the weights (activations stay float: recurrent state keeps
+    its precision). Inputs and outputs stay float, so the blocks use either unchanged.
     """
     import tensorflow as tf
 
@@ -67,11 +76,10 @@ def to_litert(model, shape: tuple[int, ...], int8_calibration: np.ndarray | None
         fixed.export(d, format="tf_saved_model", input_signature=[tf.TensorSpec([None, *shape], tf.float32)],
                      verbose=False)  # fmt: skip
         converter = tf.lite.TFLiteConverter.from_saved_model(d)
-        if int8_calibration is not None:
+        if quantization != "none":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = lambda: (
-                [v[None]] for v in int8_calibration.astype(np.float32)
-            )
+        if quantization == "int8":
+            converter.representative_dataset = lambda: ([v[None]] for v in calibration.astype(np.float32))
         return converter.convert()
 
 
@@ -87,14 +95,20 @@ def export(
     lengths=None,
     evaluation=None,
     force=False,
+    quantization: str = "none",
     int8_calibration: dict | None = None,
 ) -> dict:
     """Write the bundle of a trained run (amc train's directory) to `out`, atomically.
-    int8_calibration: {length: vectors} makes int8-quantised LiteRT models."""
+    quantization: one of QUANTIZATIONS (see to_litert); "int8" needs int8_calibration,
+    {length: vectors}."""
     import keras
 
     from . import models
 
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization: {quantization!r} is not one of {', '.join(QUANTIZATIONS)}")
+    if quantization == "int8" and not int8_calibration:
+        raise ValueError("int8_calibration: int8 quantisation needs calibration vectors per length")
     if os.path.exists(out) and not force:
         raise ValueError(f"out: {out} exists; allow overwriting it (--force)")
     with open(os.path.join(run_dir, "train.json")) as f:
@@ -116,7 +130,7 @@ def export(
                 # unrolling needs a known length: the same weights in a fixed-length copy
                 fixed = models.build(info["model"], len(info["classes"]), n)
                 fixed.set_weights(model.get_weights())
-            flat = to_litert(fixed, s.shape, (int8_calibration or {}).get(n))
+            flat = to_litert(fixed, s.shape, quantization, (int8_calibration or {}).get(n))
             # Unrolled recurrent graphs repeat one step's ops per sample: gzip halves them
             # (weights alone barely compress, so convolutional models stay plain).
             packed = gzip.compress(flat, 9, mtime=0)
@@ -137,7 +151,7 @@ def export(
             "format": FORMAT,
             "name": info["model"],
             "runtime": RUNTIME,
-            "quantization": "int8 (post-training)" if int8_calibration else "none (float32)",
+            "quantization": QUANTIZATION_NAMES[quantization],
             "batch": batch,
             "classes": list(info["classes"]),
             "input": {

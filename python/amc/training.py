@@ -583,8 +583,8 @@ def evaluate(
 
 
 def quantize(run_dir: str, out: str, calibration: int = 512, log=print) -> dict:
-    """Post-training int8 quantisation of a run (004, section VI-E): float and int8
-    LiteRT bundles side by side in `out`, both tested on the run's test split (at every
+    """Post-training int8 quantisation of a run (004, section VI-E): float, int8 and
+    int8-weights LiteRT bundles side by side in `out`, both tested on the run's test split (at every
     trained length, for a variable-length run); writes table.md, table.csv and
     accuracy.json there."""
     from . import bundle
@@ -605,9 +605,10 @@ def quantize(run_dir: str, out: str, calibration: int = 512, log=print) -> dict:
         tests[n] = vectors, data.y[test_idx], data.snr[test_idx]
     os.makedirs(out, exist_ok=True)
     rows = {}
-    for kind, cal in (("float32", None), ("int8", calib)):
+    for kind, quantization in (("float32", "none"), ("int8", "int8"), ("int8-weights", "int8-weights")):
         path = os.path.join(out, kind)
-        bundle.export(run_dir, path, lengths=lengths, force=True, int8_calibration=cal)
+        bundle.export(run_dir, path, lengths=lengths, force=True, quantization=quantization,
+                      int8_calibration=calib)  # fmt: skip
         b = bundle.load(path)
         for n, (vectors, truth, snr) in tests.items():
             t0 = time.perf_counter()
