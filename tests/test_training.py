@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from gnuradio.amc import dataset, features, models, training
+from gnuradio.amc import bundle, dataset, features, models, training
 from gnuradio.amc.dataset import Config
 
 
@@ -179,6 +179,12 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
     q = training.quantize(str(run), str(tmp_path / "q"), calibration=32, log=lambda *a: None)
     assert set(q) == {f"{k} ({n})" for k in ("float32", "int8", "int8-weights") for n in (64, 128)}
     assert abs(q["int8-weights (128)"]["average"] - q["float32 (128)"]["average"]) < 0.05
+    with pytest.raises(ValueError, match="calibration"):  # no vectors: no silent float "int8"
+        training.quantize(str(run), str(tmp_path / "q0"), calibration=0, log=lambda *a: None)
+    with pytest.raises(ValueError, match="int8_calibration"):
+        bundle.export(str(run), str(tmp_path / "b0"), lengths=[64], quantization="int8", int8_calibration={})
+    with pytest.raises(ValueError, match="quantization"):
+        bundle.export(str(run), str(tmp_path / "b1"), quantization="int4")
     assert q["int8-weights (128)"]["bytes"] < q["float32 (128)"]["bytes"]
     # a curriculum: continue from that run's weights on one SNR and length
     cfg = training.TrainConfig("lstm_ap", str(data), str(tmp_path / "next"), length=[128], epochs=1, batch=16,

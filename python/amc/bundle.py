@@ -107,8 +107,6 @@ def export(
 
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization: {quantization!r} is not one of {', '.join(QUANTIZATIONS)}")
-    if quantization == "int8" and not int8_calibration:
-        raise ValueError("int8_calibration: int8 quantisation needs calibration vectors per length")
     if os.path.exists(out) and not force:
         raise ValueError(f"out: {out} exists; allow overwriting it (--force)")
     with open(os.path.join(run_dir, "train.json")) as f:
@@ -119,6 +117,8 @@ def export(
         lengths = VARIABLE_LENGTHS if info["variable_length"] else (spec.window,)
     if not info["variable_length"] and tuple(lengths) != (spec.window,):
         raise ValueError(f"lengths: model {info['model']} takes only {spec.window}")
+    if quantization == "int8" and not all(len((int8_calibration or {}).get(n, ())) for n in lengths):
+        raise ValueError("int8_calibration: int8 quantisation needs calibration vectors for every length")
     parent = os.path.dirname(os.path.abspath(out))
     tmp = tempfile.mkdtemp(prefix=".bundle.", dir=parent)
     try:

@@ -583,12 +583,14 @@ def evaluate(
 
 
 def quantize(run_dir: str, out: str, calibration: int = 512, log=print) -> dict:
-    """Post-training int8 quantisation of a run (004, section VI-E): float, int8 and
-    int8-weights LiteRT bundles side by side in `out`, both tested on the run's test split (at every
-    trained length, for a variable-length run); writes table.md, table.csv and
+    """Post-training int8 quantisation of a run (004, section VI-E): float32, int8 and
+    int8-weights LiteRT bundles side by side in `out`, each tested on the run's test split
+    (at every trained length, for a variable-length run); writes table.md, table.csv and
     accuracy.json there."""
     from . import bundle
 
+    if calibration < 1:
+        raise ValueError(f"calibration: {calibration} vectors cannot calibrate int8 ranges (need >= 1)")
     with open(os.path.join(run_dir, "train.json")) as f:
         info = json.load(f)
     spec = features.VectorSpec(**info["spec"])
@@ -614,9 +616,7 @@ def quantize(run_dir: str, out: str, calibration: int = 512, log=print) -> dict:
             t0 = time.perf_counter()
             pred = b.runner(n).predict(vectors).argmax(axis=1)
             ms = 1000 * (time.perf_counter() - t0) / len(vectors)
-            per_snr = {
-                int(v): float(np.mean(pred[snr == v] == truth[snr == v])) for v in sorted(set(snr.tolist()))
-            }
+            per_snr = _per_snr(pred == truth, snr)
             size = os.path.getsize(os.path.join(path, b.meta["input"]["files"][n]["file"]))
             name = kind if len(lengths) == 1 else f"{kind} ({n})"
             average = float(np.mean(list(per_snr.values())))
