@@ -119,6 +119,26 @@ def test_train_then_evaluate(small_data, tmp_path, root):
         [amc, "prune", str(run), "--out", str(pr), *args], capture_output=True, text=True, timeout=600
     )
     assert r.returncode == 0 and r.stdout.count("already pruned") == 2, r.stderr[-3000:]
+    for bad in (["--keep", "no_such_layer"], ["--scope", "network"]):
+        r = subprocess.run([amc, "prune", str(run), "--out", str(pr), *args, *bad],
+                           capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert r.returncode != 0 and bad[0][2:] in r.stderr and "Traceback" not in r.stderr
+
+
+def test_pruning_scope_and_kept_layers():
+    from gnuradio.amc import pruning
+
+    model = models.build("pet_cgdnn", 11, 128)
+    kept = pruning.prunable(model, keep=["phase_estimator"])
+    assert len(kept) == len(pruning.prunable(model)) - 1
+    assert not any(v.path.startswith("phase_estimator/") for v in kept)
+    rng = np.random.default_rng(0)
+    small, large = rng.standard_normal((100, 10)), 10 * rng.standard_normal((100, 30))
+    per_layer = pruning._masks([small, large], 0.5, "layer")
+    assert [m.mean() for m in per_layer] == [0.5, 0.5]
+    small_mask, large_mask = pruning._masks([small, large], 0.5, "global")
+    assert (small_mask.sum() + large_mask.sum()) / (small.size + large.size) == 0.5
+    assert small_mask.mean() < 0.1 < 0.6 < large_mask.mean()  # one threshold: the larger weights stay
 
 
 def test_cubic_sparsity_schedule_is_002_equation_3():

@@ -333,7 +333,8 @@ def cmd_quantize(args) -> int:
 def cmd_prune(args) -> int:
     from . import pruning
 
-    pruning.prune(args.run, args.out, args.sparsity, args.epochs, args.batch, args.lr, args.frequency)
+    pruning.prune(args.run, args.out, args.sparsity, args.epochs, args.batch, args.lr, args.frequency,
+                  args.scope, args.keep)  # fmt: skip
     print(open(os.path.join(args.out, "table.md")).read(), end="")
     print(f"pruned runs, plot and tables in {args.out}")
     return 0
@@ -477,6 +478,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--batch", type=int, default=128, help="fine-tuning batch (002: 128)")
     r.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate")
     r.add_argument("--frequency", type=int, default=100, help="steps between mask updates (dt of eq. 3)")
+    r.add_argument("--scope", default="layer",
+                   help="layer: every kernel cut to the sparsity; global: all kernels together")  # fmt: skip
+    r.add_argument(
+        "--keep", nargs="+", default=[], metavar="LAYER", help="layers left dense (e.g. phase_estimator)"
+    )
     r.set_defaults(func=cmd_prune)
 
     c = sub.add_parser("classify", help="classify a recording (cf32, SigMF, WAV I/Q, .npy)")

@@ -20,6 +20,9 @@ import numpy as np
 from . import features, training
 
 SPARSITIES = (0.5, 0.8, 0.9, 0.95)
+# "layer": every kernel cut to the target sparsity (what per-layer pruning tools do);
+# "global": one magnitude threshold over all kernels, so layers of larger weights keep more.
+SCOPES = ("layer", "global")
 
 
 def cubic_sparsity(step: int, final: float, end: int, initial: float = 0.0, begin: int = 0,
@@ -36,10 +39,14 @@ def cubic_sparsity(step: int, final: float, end: int, initial: float = 0.0, begi
     return final + (initial - final) * (1.0 - (t - begin) / (end - begin)) ** 3
 
 
-def prunable(model) -> list:
+def prunable(model, keep=()) -> list:
     """The kernels 002 masks: those of Dense, convolution and recurrent layers (no biases,
-    no normalisation statistics)."""
-    return [v for v in model.trainable_weights if v.path.endswith("kernel") and len(v.shape) >= 2]
+    no normalisation statistics), less those of the layers named in `keep`."""
+    return [
+        v
+        for v in model.trainable_weights  # a weight's path starts with its layer's name
+        if v.path.endswith("kernel") and len(v.shape) >= 2 and v.path.split("/")[0] not in keep
+    ]
 
 
 def nonzero(model) -> int:
@@ -47,20 +54,26 @@ def nonzero(model) -> int:
     return int(sum(np.count_nonzero(np.asarray(w)) for w in model.get_weights()))
 
 
-def _masks(kernels, sparsity: float) -> list[np.ndarray]:
-    """Per-kernel masks that zero the `sparsity` fraction of smallest magnitudes."""
-    out = []
-    for v in kernels:
-        w = np.abs(np.asarray(v)).ravel()
-        k = int(round(sparsity * w.size))
-        m = np.ones(w.size, np.float32)
-        if k:
-            m[np.argpartition(w, k - 1)[:k]] = 0.0
-        out.append(m.reshape(v.shape))
-    return out
+def _mask(w: np.ndarray, sparsity: float) -> np.ndarray:
+    """A flat mask that zeroes the `sparsity` fraction of smallest magnitudes of `w`."""
+    k = int(round(sparsity * w.size))
+    m = np.ones(w.size, np.float32)
+    if k:
+        m[np.argpartition(np.abs(w), k - 1)[:k]] = 0.0
+    return m
 
 
-def _pruner_callback(final: float, end: int, frequency: int):
+def _masks(kernels, sparsity: float, scope: str = "layer") -> list[np.ndarray]:
+    """Masks for `kernels`, each at `sparsity` ("layer") or together at it ("global")."""
+    flat = [np.asarray(v).ravel() for v in kernels]
+    if scope == "layer":
+        masks = [_mask(w, sparsity) for w in flat]
+    else:
+        masks = np.split(_mask(np.concatenate(flat), sparsity), np.cumsum([w.size for w in flat])[:-1])
+    return [m.reshape(v.shape) for m, v in zip(masks, kernels, strict=True)]
+
+
+def _pruner_callback(final: float, end: int, frequency: int, scope: str, keep):
     import keras
 
     class Pruner(keras.callbacks.Callback):
@@ -68,7 +81,7 @@ def _pruner_callback(final: float, end: int, frequency: int):
         optimizer step (the update would otherwise revive pruned weights)."""
 
         def on_train_begin(self, logs=None):
-            self.kernels = prunable(self.model)
+            self.kernels = prunable(self.model, keep)
             self.masks = None
             self.step = 0
             self.sparsity = -1.0
@@ -77,7 +90,7 @@ def _pruner_callback(final: float, end: int, frequency: int):
             s = cubic_sparsity(self.step, final, end, frequency=frequency)
             if s != self.sparsity:
                 self.sparsity = s
-                self.masks = _masks(self.kernels, s)
+                self.masks = _masks(self.kernels, s, scope)
                 self._apply()
 
         def on_train_batch_end(self, batch, logs=None):
@@ -99,11 +112,14 @@ def prune(
     batch: int = 128,
     lr: float = 1e-4,
     frequency: int = 100,
+    scope: str = "layer",
+    keep=(),
     log=print,
 ) -> list[dict]:
     """002's Table II for a run: fine-tune a pruned copy per sparsity (the schedule reaches
     the target after 80 % of the steps; the rest recovers at that sparsity), then test
-    every copy and the original on the run's test split. Writes out/sparsity_S/ runs,
+    every copy and the original on the run's test split. `scope` and `keep` (layer names
+    left dense) choose what is cut; see SCOPES. Writes out/sparsity_S/ runs,
     table.md, table.csv, accuracy.png and accuracy.json (updated after every sparsity; a
     second call with the same settings reuses the sparsities already done)."""
     import keras
@@ -114,12 +130,20 @@ def prune(
     for name, value in (("epochs", epochs), ("batch", batch), ("frequency", frequency)):
         if value < 1:
             raise ValueError(f"{name} {value} must be >= 1")
+    if scope not in SCOPES:
+        raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
+    keep = sorted(set(keep))
     with open(os.path.join(run_dir, "train.json")) as f:
         info = json.load(f)
     spec = features.VectorSpec(**info["spec"])
     data = training.open_data(info["data"], spec.window)
     train_idx, _, test_idx = training.split(data, info["seed"])
     augment = training.Augment(**info["config"].get("augment", {}))
+    trained = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
+    names = [layer.name for layer in trained.layers]
+    if set(keep) - set(names) or not prunable(trained, keep):
+        raise ValueError(f"keep: {keep} must name layers of {run_dir}'s model and leave some to prune "
+                         f"(its layers: {', '.join(names)})")  # fmt: skip
     steps = len(train_idx) // batch
     end = max(1, int(0.8 * steps * epochs))
     os.makedirs(out, exist_ok=True)
@@ -135,6 +159,8 @@ def prune(
             "epochs": epochs,
             "batch": batch,
             "lr": lr,
+            "scope": scope,
+            "keep": keep,
         }
         if _done(run, settings):  # an earlier, interrupted call got this far
             log(f"sparsity {s}: already pruned in {run}")
@@ -150,7 +176,7 @@ def prune(
 
             log(f"sparsity {s}: fine-tuning {epochs} epochs of {steps} steps")
             model.fit(stream(), steps_per_epoch=steps, epochs=epochs, verbose=2, shuffle=False,
-                      callbacks=[_pruner_callback(s, end, frequency)])  # fmt: skip
+                      callbacks=[_pruner_callback(s, end, frequency, scope, keep)])  # fmt: skip
             os.makedirs(run, exist_ok=True)
             bare = keras.models.clone_model(model)  # saved without the optimizer's state
             bare.set_weights(model.get_weights())
@@ -174,6 +200,7 @@ def _done(run: str, settings: dict) -> bool:
             got = json.load(f).get("pruned", {})
     except (OSError, ValueError):
         return False
+    got = {"scope": "layer", "keep": [], **got}  # runs pruned before these settings existed
     return {k: got.get(k) for k in settings} == settings and os.path.isfile(os.path.join(run, "model.keras"))
 
 
