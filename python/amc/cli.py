@@ -476,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--epochs", type=int, default=5, help="fine-tuning epochs per sparsity (002: 5)")
     r.add_argument("--batch", type=int, default=128, help="fine-tuning batch (002: 128)")
-    r.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate")
+    r.add_argument("--lr", type=float, default=1e-3, help="fine-tuning learning rate (Adam)")
     r.add_argument("--frequency", type=int, default=100, help="steps between mask updates (dt of eq. 3)")
     r.add_argument("--scope", default="layer",
                    help="layer: every kernel cut to the sparsity; global: all kernels together")  # fmt: skip

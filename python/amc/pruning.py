@@ -110,7 +110,7 @@ def prune(
     sparsities=SPARSITIES,
     epochs: int = 5,
     batch: int = 128,
-    lr: float = 1e-4,
+    lr: float = 1e-3,  # 1e-4 let PET-CGDNN collapse at sparsity 0.9 (docs/zoo.md)
     frequency: int = 100,
     scope: str = "layer",
     keep=(),
