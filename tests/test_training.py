@@ -119,7 +119,7 @@ def test_train_then_evaluate(small_data, tmp_path, root):
         [amc, "prune", str(run), "--out", str(pr), *args], capture_output=True, text=True, timeout=600
     )
     assert r.returncode == 0 and r.stdout.count("already pruned") == 2, r.stderr[-3000:]
-    for bad in (["--keep", "no_such_layer"], ["--scope", "network"]):
+    for bad in (["--keep", "no_such_layer"], ["--scope", "network"], ["--lr", "0"]):
         r = subprocess.run([amc, "prune", str(run), "--out", str(pr), *args, *bad],
                            capture_output=True, text=True, timeout=600)  # fmt: skip
         assert r.returncode != 0 and bad[0][2:] in r.stderr and "Traceback" not in r.stderr

@@ -130,20 +130,22 @@ def prune(
     for name, value in (("epochs", epochs), ("batch", batch), ("frequency", frequency)):
         if value < 1:
             raise ValueError(f"{name} {value} must be >= 1")
+    if not lr > 0:
+        raise ValueError(f"lr {lr} must be > 0")
     if scope not in SCOPES:
         raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
     keep = sorted(set(keep))
+    trained = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
+    names = [layer.name for layer in trained.layers]
+    if set(keep) - set(names) or not prunable(trained, keep):  # checked before the data is read
+        raise ValueError(f"keep: {keep} must name layers of {run_dir}'s model and leave some to prune "
+                         f"(its layers: {', '.join(names)})")  # fmt: skip
     with open(os.path.join(run_dir, "train.json")) as f:
         info = json.load(f)
     spec = features.VectorSpec(**info["spec"])
     data = training.open_data(info["data"], spec.window)
     train_idx, _, test_idx = training.split(data, info["seed"])
     augment = training.Augment(**info["config"].get("augment", {}))
-    trained = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
-    names = [layer.name for layer in trained.layers]
-    if set(keep) - set(names) or not prunable(trained, keep):
-        raise ValueError(f"keep: {keep} must name layers of {run_dir}'s model and leave some to prune "
-                         f"(its layers: {', '.join(names)})")  # fmt: skip
     steps = len(train_idx) // batch
     end = max(1, int(0.8 * steps * epochs))
     os.makedirs(out, exist_ok=True)
