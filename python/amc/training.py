@@ -276,33 +276,43 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         output_signature=(tf.TensorSpec(shape, tf.float32), tf.TensorSpec((batch,), tf.int64)),
     ).prefetch(4)
 
-    class EpochTimer(keras.callbacks.Callback):
-        """Wall time of each epoch, for the s/epoch column of the tables."""
+    epoch_log = os.path.join(cfg.out, "epochs.json")
 
-        seconds: list[float] = []
+    class EpochLog(keras.callbacks.Callback):
+        """Each epoch's metrics and wall time (the s/epoch column of the tables), kept on disk
+        by epoch number so that a resumed run's history holds the epochs before the resume too
+        (Keras' History starts again at the resume, and an epoch run twice is counted once)."""
+
+        def __init__(self):
+            super().__init__()
+            self.epochs = read_epoch_log(epoch_log)
 
         def on_epoch_begin(self, epoch, logs=None):
             self.t0 = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.t0)
+            record = {k: float(v) for k, v in (logs or {}).items()}
+            self.epochs[epoch] = {"epoch": epoch, **record, "seconds": time.perf_counter() - self.t0}
+            write_json(epoch_log, [self.epochs[k] for k in sorted(self.epochs)])
 
-    timer = EpochTimer()
+    if not resume and os.path.isdir(os.path.join(cfg.out, "backup")):
+        raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
+    if not resume and os.path.exists(epoch_log):
+        os.remove(epoch_log)  # a finished run's, being trained again
+    epoch_log_cb = EpochLog()
     best = os.path.join(cfg.out, "best.keras")
     callbacks = [
         keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=cfg.lr_patience),
         keras.callbacks.EarlyStopping("val_loss", patience=cfg.stop_patience),
         keras.callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True),
+        epoch_log_cb,  # before BackupAndRestore: an epoch killed in between is run and logged again
         keras.callbacks.BackupAndRestore(os.path.join(cfg.out, "backup"), delete_checkpoint=False),
-        timer,
     ]
-    if not resume and os.path.isdir(os.path.join(cfg.out, "backup")):
-        raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
     steps = sum(len(t) // batch for t in train_sets)
     log(f"training {cfg.model} ({model.count_params():,} parameters) on {sum(map(len, train_sets)):,} vectors"
         f" of length {'/'.join(str(d.length) for d in parts)}, "
         f"validating on {len(val_idx):,}; {steps} steps/epoch")  # fmt: skip
-    history = model.fit(
+    model.fit(
         stream,
         steps_per_epoch=steps,
         epochs=cfg.epochs,
@@ -315,6 +325,8 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
     model = keras.saving.load_model(best, safe_mode=True)
     model.save(os.path.join(cfg.out, "model.keras"))
     _rmtree(os.path.join(cfg.out, "backup"))
+    epochs = [epoch_log_cb.epochs[k] for k in sorted(epoch_log_cb.epochs)]
+    seconds = [e["seconds"] for e in epochs]
     summary = {
         "model": cfg.model,
         "params": int(model.count_params()),
@@ -336,9 +348,12 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         "seed": cfg.seed,
         "config": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("model", "data", "out")},
         "command": command,
-        "epochs_run": len(history.history["loss"]),
-        "seconds_per_epoch": float(np.median(timer.seconds)) if timer.seconds else None,
-        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "epochs_run": len(epochs),
+        "seconds_per_epoch": float(np.median(seconds)) if seconds else None,
+        "history": {
+            k: [e.get(k) for e in epochs]
+            for k in sorted({k for e in epochs for k in e} - {"epoch", "seconds"})
+        },
     }
     write_json(os.path.join(cfg.out, "train.json"), summary)
     plot_history(summary["history"], os.path.join(cfg.out, "curves.png"), cfg.model)
@@ -354,6 +369,14 @@ def _rmtree(path):
 def write_text(path: str, text: str) -> None:
     with dataset.AtomicFile(path) as tmp, open(tmp, "w") as f:
         f.write(text)
+
+
+def read_epoch_log(path: str) -> dict[int, dict]:
+    """The per-epoch records of a run so far, by epoch number (empty for a new run)."""
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {int(e["epoch"]): e for e in json.load(f)}
 
 
 def write_json(path: str, obj) -> None:
