@@ -276,37 +276,16 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         output_signature=(tf.TensorSpec(shape, tf.float32), tf.TensorSpec((batch,), tf.int64)),
     ).prefetch(4)
 
-    epoch_log = os.path.join(cfg.out, "epochs.json")
-
-    class EpochLog(keras.callbacks.Callback):
-        """Each epoch's metrics and wall time (the s/epoch column of the tables), kept on disk
-        by epoch number so that a resumed run's history holds the epochs before the resume too
-        (Keras' History starts again at the resume, and an epoch run twice is counted once)."""
-
-        def __init__(self):
-            super().__init__()
-            self.epochs = read_epoch_log(epoch_log)
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            record = {k: float(v) for k, v in (logs or {}).items()}
-            self.epochs[epoch] = {"epoch": epoch, **record, "seconds": time.perf_counter() - self.t0}
-            write_json(epoch_log, [self.epochs[k] for k in sorted(self.epochs)])
-
-    if not resume and os.path.isdir(os.path.join(cfg.out, "backup")):
+    backup = os.path.join(cfg.out, "backup")
+    if not resume and os.path.isdir(backup):
         raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
-    if not resume and os.path.exists(epoch_log):
-        os.remove(epoch_log)  # a finished run's, being trained again
-    epoch_log_cb = EpochLog()
-    best = os.path.join(cfg.out, "best.keras")
+    run_files = run_files_callback(cfg.out, resume)
+    initial_epoch = restore_backup(model, backup) if resume else 0
+    run_files.forget_from(initial_epoch)
     callbacks = [
         keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=cfg.lr_patience),
         keras.callbacks.EarlyStopping("val_loss", patience=cfg.stop_patience),
-        keras.callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True),
-        epoch_log_cb,  # before BackupAndRestore: an epoch killed in between is run and logged again
-        keras.callbacks.BackupAndRestore(os.path.join(cfg.out, "backup"), delete_checkpoint=False),
+        run_files,
     ]
     steps = sum(len(t) // batch for t in train_sets)
     log(f"training {cfg.model} ({model.count_params():,} parameters) on {sum(map(len, train_sets)):,} vectors"
@@ -316,16 +295,17 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         stream,
         steps_per_epoch=steps,
         epochs=cfg.epochs,
+        initial_epoch=initial_epoch,
         validation_data=val,
         validation_batch_size=batch,
         callbacks=callbacks,
         shuffle=False,  # batches() shuffles
         verbose=2,
     )
-    model = keras.saving.load_model(best, safe_mode=True)
+    model = keras.saving.load_model(os.path.join(cfg.out, "best.keras"), safe_mode=True)
     model.save(os.path.join(cfg.out, "model.keras"))
-    _rmtree(os.path.join(cfg.out, "backup"))
-    epochs = [epoch_log_cb.epochs[k] for k in sorted(epoch_log_cb.epochs)]
+    _rmtree(backup)
+    epochs = [run_files.epochs[k] for k in sorted(run_files.epochs)]
     seconds = [e["seconds"] for e in epochs]
     summary = {
         "model": cfg.model,
@@ -369,6 +349,82 @@ def _rmtree(path):
 def write_text(path: str, text: str) -> None:
     with dataset.AtomicFile(path) as tmp, open(tmp, "w") as f:
         f.write(text)
+
+
+def run_files_callback(out: str, resume: bool):
+    """The Keras callback that keeps a run's files at the end of every epoch, in an order that
+    leaves them usable wherever the run is killed (an epoch killed before its backup is run
+    again and its files rewritten):
+    - best.keras, the model of the lowest validation loss so far (replaced whole, never written
+      in place; after a resume only a loss below the best before it replaces it);
+    - epochs.json, each epoch's metrics and wall time (the s/epoch column of the tables) by
+      epoch number, so that a resumed run's history holds the epochs before the resume too;
+    - backup/, the weights and optimizer state for `--resume` (save_backup)."""
+    import keras
+
+    class _RunFiles(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.best_path = os.path.join(out, "best.keras")
+            self.log_path = os.path.join(out, "epochs.json")
+            self.epochs = read_epoch_log(self.log_path) if resume else {}
+
+        def forget_from(self, epoch: int) -> None:
+            """Drop records of epochs the backup does not hold (they are run again)."""
+            self.epochs = {k: e for k, e in self.epochs.items() if k < epoch}
+            losses = [e["val_loss"] for e in self.epochs.values() if "val_loss" in e]
+            self.best = min(losses, default=np.inf)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            record = {k: float(v) for k, v in (logs or {}).items()}
+            if record.get("val_loss", np.inf) < self.best:
+                self.best = record["val_loss"]
+                partial = os.path.join(out, "partial.keras")
+                self.model.save(partial)
+                os.replace(partial, self.best_path)
+            self.epochs[epoch] = {"epoch": epoch, **record, "seconds": time.perf_counter() - self.t0}
+            write_json(self.log_path, [self.epochs[k] for k in sorted(self.epochs)])
+            save_backup(self.model, os.path.join(out, "backup"), epoch + 1)
+
+    return _RunFiles()
+
+
+def save_backup(model, backup: str, epochs_done: int) -> None:
+    """Weights and optimizer state after `epochs_done` epochs, for `--resume`. Every step leaves
+    a loadable backup (a new weights file, then the state naming it, then the old file removed):
+    Keras' BackupAndRestore overwrote its one file in place, and a run killed while it was being
+    written could not be resumed."""
+    os.makedirs(backup, exist_ok=True)
+    name = f"epoch{epochs_done}.weights.h5"
+    partial = os.path.join(backup, "partial.weights.h5")
+    model.save_weights(partial, overwrite=True)
+    os.replace(partial, os.path.join(backup, name))
+    write_json(os.path.join(backup, "state.json"), {"epochs_done": epochs_done, "weights": name})
+    for f in os.listdir(backup):
+        if f != name and (f.endswith(".weights.h5") or f == "training_metadata.json"):
+            os.remove(os.path.join(backup, f))
+
+
+def restore_backup(model, backup: str) -> int:
+    """Load an interrupted run's last backup into the compiled `model`; the epochs it had done
+    (0 when there is none)."""
+    state = os.path.join(backup, "state.json")
+    keras_state = os.path.join(backup, "training_metadata.json")  # BackupAndRestore's, older runs
+    if os.path.exists(state):
+        with open(state) as f:
+            s = json.load(f)
+        done, weights = int(s["epochs_done"]), os.path.join(backup, s["weights"])
+    elif os.path.exists(keras_state):
+        with open(keras_state) as f:
+            done, weights = int(json.load(f)["epoch"]), os.path.join(backup, "latest.weights.h5")
+    else:
+        return 0
+    model.optimizer.build(model.trainable_variables)  # its state is in the weights file
+    model.load_weights(weights)
+    return done
 
 
 def read_epoch_log(path: str) -> dict[int, dict]:
