@@ -266,27 +266,48 @@ def test_training_benchmark_reports_seconds_per_epoch(root, tmp_path):
     assert r.returncode != 0 and "resnet" in r.stderr and "Traceback" not in r.stderr
 
 
+def run_example(root, script: str, tmp_path, env: dict) -> subprocess.CompletedProcess:
+    """One of examples/zoo/'s scripts, tiny, working in tmp_path/work and writing tmp_path/docs."""
+    r = subprocess.run(
+        [str(root / "examples/zoo" / script), str(tmp_path / "work")],
+        env={**os.environ, "DOCS": str(tmp_path / "docs"), **env},
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    return r
+
+
 def test_zoo_reproduction_script_runs_and_resumes(root, tmp_path):
     """examples/zoo/reproduce_rml2016.sh, tiny: two models, one epoch, a small set."""
     env = dict(
-        os.environ,
         EPOCHS="1",
         MODELS="pet_cgdnn vgg_cnn",
-        DOCS=str(tmp_path / "docs"),
         DATA_ARGS="--preset rml2016.10a --compat --classes BPSK WBFM --snr 10 18 --per 40 --seed 1"
         " --format hdf5 --jobs 1 --quiet",
         PRUNE_ARGS="--sparsity 0.5 --epochs 1 --batch 32",
     )
-    script = str(root / "examples/zoo/reproduce_rml2016.sh")
-    r = subprocess.run([script, str(tmp_path / "work")], env=env, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    run_example(root, "reproduce_rml2016.sh", tmp_path, env)
     table = (tmp_path / "docs" / "table.md").read_text()
     assert "| pet_cgdnn |" in table and "| vgg_cnn |" in table
     assert "| 0.5 |" in (tmp_path / "docs" / "pruning" / "table.md").read_text()
     assert (tmp_path / "docs" / "int8" / "table.md").exists()
     record = json.loads((tmp_path / "docs" / "runs" / "vgg_cnn" / "train.json").read_text())
     assert record["command"].startswith("amc train --model vgg_cnn")  # how the committed run was made
-    again = subprocess.run(
-        [script, str(tmp_path / "work")], env=env, capture_output=True, text=True, timeout=900
+    again = run_example(root, "reproduce_rml2016.sh", tmp_path, env)
+    assert "Epoch 1/1" not in again.stdout  # nothing trained twice
+
+
+def test_004_variable_length_script_trains_two_stages_and_tests_the_unseen_length(root, tmp_path):
+    """examples/zoo/reproduce_004.sh, tiny: both stages, then the test on never-seen 64 samples."""
+    env = dict(
+        EPOCHS1="1", EPOCHS2="1", DATA_ARGS="--classes BPSK WBFM --snr 10 20 --per 12 --jobs 1 --quiet"
     )
-    assert again.returncode == 0 and "Epoch 1/1" not in again.stdout  # nothing trained twice
+    run_example(root, "reproduce_004.sh", tmp_path, env)
+    stage2 = json.loads((tmp_path / "docs" / "runs" / "lstm_ap_s2" / "train.json").read_text())
+    assert stage2["lengths"] == [128, 256, 512] and stage2["data_attrs"]["snr_range"] == [10, 20]
+    assert "--init" in stage2["command"] and "--snr-min -10" in stage2["command"]
+    unseen = json.loads((tmp_path / "docs" / "unseen64" / "accuracy.json").read_text())
+    assert {"lstm_ap 4 sps", "lstm_ap 8 sps"} <= set(unseen)  # 004 Fig. 8's curves, per sps
+    per_snr = 2 * 2 * 12  # classes x sps x per: all of the 64-sample file is scored
+    assert all(abs(a * per_snr - round(a * per_snr)) < 1e-9 for a in unseen["lstm_ap"].values())
+    assert (tmp_path / "docs" / "confusion_lstm_ap_512_20dB.png").exists()  # trained lengths too
