@@ -153,6 +153,26 @@ def test_killed_run_resumes_with_its_whole_history(small_data, tmp_path, root):
     assert info["history"]["val_loss"][0] == pytest.approx(before[0]["val_loss"])
 
 
+def test_resumed_run_without_epoch_log_keeps_its_better_best_model(tmp_path):
+    """A run begun before epochs.json existed: its best.keras is replaced after the resume only
+    by an epoch whose validation loss beats that model's (a gr-amc 0.x run lost its best this way)."""
+    model = models.build("vgg_cnn", 11, 128)
+    model.save(tmp_path / "best.keras")
+    run_files = training.run_files_callback(str(tmp_path), resume=True)
+    run_files.set_model(model)
+    run_files.forget_from(18, best_loss=lambda: 1.25)
+    best = tmp_path / "best.keras"
+    saved = best.stat().st_mtime_ns
+    for epoch, loss in ((18, 1.33), (19, 1.26)):  # worse than the best before the resume
+        run_files.on_epoch_begin(epoch)
+        run_files.on_epoch_end(epoch, {"loss": 1.0, "val_loss": loss})
+    assert best.stat().st_mtime_ns == saved
+    run_files.on_epoch_begin(20)
+    run_files.on_epoch_end(20, {"loss": 1.0, "val_loss": 1.2})
+    assert best.stat().st_mtime_ns != saved
+    assert [e["epoch"] for e in json.loads((tmp_path / "epochs.json").read_text())] == [18, 19, 20]
+
+
 def test_pruning_scope_and_kept_layers():
     from gnuradio.amc import pruning
 

@@ -281,7 +281,12 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
     run_files = run_files_callback(cfg.out, resume)
     initial_epoch = restore_backup(model, backup) if resume else 0
-    run_files.forget_from(initial_epoch)
+    run_files.forget_from(
+        initial_epoch,
+        best_loss=lambda: keras.saving.load_model(run_files.best_path, safe_mode=True).evaluate(
+            *val, batch_size=batch, verbose=0, return_dict=True
+        )["loss"],
+    )
     callbacks = [
         keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=cfg.lr_patience),
         keras.callbacks.EarlyStopping("val_loss", patience=cfg.stop_patience),
@@ -369,10 +374,14 @@ def run_files_callback(out: str, resume: bool):
             self.log_path = os.path.join(out, "epochs.json")
             self.epochs = read_epoch_log(self.log_path) if resume else {}
 
-        def forget_from(self, epoch: int) -> None:
-            """Drop records of epochs the backup does not hold (they are run again)."""
+        def forget_from(self, epoch: int, best_loss=None) -> None:
+            """Drop records of epochs the backup does not hold (they are run again). A run begun
+            before epochs.json existed has no records: then `best_loss()`, the validation loss
+            of its best.keras, is the one to beat (an unknown best let a worse epoch replace it)."""
             self.epochs = {k: e for k, e in self.epochs.items() if k < epoch}
             losses = [e["val_loss"] for e in self.epochs.values() if "val_loss" in e]
+            if epoch > 0 and not losses and best_loss is not None and os.path.exists(self.best_path):
+                losses = [float(best_loss())]
             self.best = min(losses, default=np.inf)
 
         def on_epoch_begin(self, epoch, logs=None):
