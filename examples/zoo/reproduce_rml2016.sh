@@ -3,7 +3,7 @@
 # Reproduce the papers' comparison on a regenerated RML2016.10a-style set (full size, the
 # original generator's noise scaling): train every zoo model with the papers' protocol,
 # evaluate them on one test split (002's Table I, accuracy curves, confusion matrices),
-# and prune and quantise PET-CGDNN (002's Table II, 004's int8 table).
+# prune PET-CGDNN (002's Table II) and quantise every model (004's int8 table).
 #
 # Every step is resumable: run the script again after an interruption and it continues
 # (finished runs are skipped, an interrupted one resumes from its last epoch).
@@ -45,9 +45,22 @@ for out in "${runs[@]}"; do  # each run's record (command, data checksum, histor
 done
 if [ -f "$work/pet_cgdnn/train.json" ]; then
     $amc prune "$work/pet_cgdnn" --out "$work/pet_cgdnn_pruned" ${PRUNE_ARGS:-}
-    $amc quantize "$work/pet_cgdnn" --out "$work/pet_cgdnn_int8"
-    mkdir -p "$docs/pruning" "$docs/int8"
+    mkdir -p "$docs/pruning"
     cp "$work"/pet_cgdnn_pruned/{table.md,table.csv,accuracy.png,accuracy.json} "$docs/pruning/"
-    cp "$work"/pet_cgdnn_int8/{table.md,table.csv,accuracy.json} "$docs/int8/"
 fi
+# 004's int8 table for every model: float32, int8 and int8-weights rows of each run in one table
+mkdir -p "$docs/int8"
+for out in "${runs[@]}"; do
+    q=${out}_int8
+    [ -f "$q/table.md" ] || $amc quantize "$out" --out "$q"
+    cp "$q/accuracy.json" "$docs/int8/$(basename "$out").json"
+done
+for ext in md csv; do
+    head_lines=$([ $ext = md ] && echo 2 || echo 1)
+    {
+        head -n "$head_lines" "${runs[0]}_int8/table.$ext"
+        for out in "${runs[@]}"; do tail -n "+$((head_lines + 1))" "${out}_int8/table.$ext"; done
+    } > "$docs/int8/table.$ext.partial"
+    mv "$docs/int8/table.$ext.partial" "$docs/int8/table.$ext"
+done
 echo "tables and plots in $docs"
