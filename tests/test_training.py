@@ -59,6 +59,19 @@ def test_augmentation_changes_phase_and_keeps_power():
     assert not np.allclose(y, x)
 
 
+def test_two_runs_of_one_model_are_told_apart_in_the_evaluation(tmp_path):
+    # comparing a model with and without augmentation: rows, curves and confusion files by run
+    runs = {"runs/vgg": "vgg_cnn", "runs/vgg_aug": "vgg_cnn", "runs/pet": "pet_cgdnn", "more/vgg": "cnn2"}
+    for run, model in runs.items():
+        (tmp_path / run).mkdir(parents=True)
+        (tmp_path / run / "train.json").write_text(json.dumps({"model": model}))
+    labels = training.run_labels([str(tmp_path / r) for r in ("runs/vgg", "runs/vgg_aug", "runs/pet")])
+    assert sorted(labels.values()) == ["pet_cgdnn", "vgg", "vgg_aug"]
+    same_dirs = training.run_labels([str(tmp_path / r) for r in ("runs/vgg", "runs/vgg_aug", "more/vgg")])
+    assert len(set(same_dirs.values())) == 3 and "cnn2" in same_dirs.values()
+    assert not any("/" in name for name in same_dirs.values())  # names become file names
+
+
 def test_train_then_evaluate(small_data, tmp_path, root):
     amc = str(root / ".venv/bin/amc")
     run = tmp_path / "run"

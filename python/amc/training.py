@@ -625,6 +625,22 @@ def plot_confusion(result: dict, snr: int, path: str) -> None:
     _save_png(fig, path)
 
 
+def run_labels(run_dirs: list[str]) -> dict[str, str]:
+    """Each run's name in tables, plots and file names: its model, or where two runs of one model
+    are compared (with and without augmentation, two seeds), its directory."""
+    model = {}
+    for run in run_dirs:
+        with open(os.path.join(run, "train.json")) as f:
+            model[run] = json.load(f)["model"]
+    dirs = {run: os.path.basename(os.path.normpath(run)) for run in run_dirs}
+    unique = len(set(dirs.values())) == len(run_dirs)
+    return {
+        run: model[run] if list(model.values()).count(model[run]) == 1
+        else dirs[run] if unique else os.path.normpath(run).replace(os.sep, "_")
+        for run in run_dirs
+    }  # fmt: skip
+
+
 def evaluate(
     run_dirs: list[str], out: str, confusion_snrs=(), log=print, data: str | None = None, length=None
 ) -> list[dict]:
@@ -635,9 +651,10 @@ def evaluate(
     os.makedirs(out, exist_ok=True)
     results = []
     other = open_data(data, length) if data else None
+    labels = run_labels(run_dirs)
     for run in run_dirs:
         if other is not None:
-            found = [evaluate_run(run, other, np.arange(len(other)))]
+            found = [{**evaluate_run(run, other, np.arange(len(other))), "name": labels[run]}]
         else:
             with open(os.path.join(run, "train.json")) as f:
                 info = json.load(f)
@@ -645,9 +662,8 @@ def evaluate(
             found = []
             for n in lengths:
                 d = open_data(info["data"], n)
-                found.append(evaluate_run(run, d, split(d, info["seed"])[2]))
-                if len(lengths) > 1:
-                    found[-1]["name"] += f" ({n})"
+                name = labels[run] if len(lengths) == 1 else f"{labels[run]} ({n})"
+                found.append({**evaluate_run(run, d, split(d, info["seed"])[2]), "name": name})
         for r in found:
             results.append(r)
             log(f"{r['name']}: highest {100 * r['highest']:.2f}%, average {100 * r['average']:.2f}%")
