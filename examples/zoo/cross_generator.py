@@ -80,7 +80,8 @@ def windows(name: str, n: int, length: int, sps: int, esn0_db: float, rng: np.ra
 
 
 def load(target: str):
-    """(predict(vectors) -> probabilities, classes, VectorSpec) of a run directory or a bundle."""
+    """(predict(vectors) -> probabilities, classes, VectorSpec) of a run directory or a bundle, at
+    the model's own window length (128 for a variable-length model that takes it)."""
     from gnuradio.amc import bundle, features, models  # noqa: F401 (models registers the custom layers)
 
     if os.path.isfile(os.path.join(target, "train.json")):
@@ -89,21 +90,24 @@ def load(target: str):
         with open(os.path.join(target, "train.json")) as f:
             info = json.load(f)
         model = keras.saving.load_model(os.path.join(target, "model.keras"), safe_mode=True)
-        spec = features.VectorSpec(**{**info["spec"], "window": 128})
+        lengths = info.get("lengths") or [info["spec"]["window"]]
+        spec = features.VectorSpec(**{**info["spec"], "window": 128 if 128 in lengths else lengths[0]})
         return (lambda v: model.predict(v, batch_size=512, verbose=0)), info["classes"], spec
     b = bundle.load(bundle.resolve(target))
-    return b.runner(128).predict, b.classes, b.spec(128)
+    n = 128 if 128 in b.lengths else b.lengths[0]
+    return b.runner(n).predict, b.classes, b.spec(n)
 
 
-def accuracy(target: str, sps: int, esn0_db: float, cfo: float, rolloff: float, per: int, seed: int) -> dict:
-    """Fraction of each modulation's windows classified as that modulation."""
+def accuracy(model, sps: int, esn0_db: float, cfo: float, rolloff: float, per: int, seed: int) -> dict:
+    """Fraction of each modulation's windows that `model` (what load returns) calls that modulation."""
     from gnuradio.amc import features
 
-    predict, classes, spec = load(target)
+    predict, classes, spec = model
     rng = np.random.default_rng(seed)
     result = {}
     for name in CLASSES:
-        vectors, _ = features.transform(windows(name, per, 128, sps, esn0_db, rng, rolloff, cfo), spec)
+        x = windows(name, per, spec.window, sps, esn0_db, rng, rolloff, cfo)
+        vectors, _ = features.transform(x, spec)
         guess = np.asarray(classes)[predict(vectors).argmax(axis=1)]
         result[name] = float(np.mean(guess == name))
     return result
@@ -120,11 +124,31 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out")
     a = p.parse_args(argv)
+    checks = (
+        ("sps", a.sps >= 2, ">= 2"),
+        ("rolloff", 0 <= a.rolloff <= 1, "in [0, 1]"),
+        ("per", a.per >= 1, ">= 1"),
+        ("cfo", all(abs(f) < 0.5 for f in a.cfo), "below 0.5 in magnitude"),
+    )
+    for name, ok, need in checks:
+        if not ok:
+            p.error(f"--{name} must be {need}")
+    models = {}
+    for target in a.targets:
+        try:
+            models[target] = load(target)
+        except (ValueError, OSError) as e:
+            p.error(f"{target}: {e}")
+        missing = sorted(set(CLASSES) - set(models[target][1]))
+        if missing:
+            p.error(
+                f"{target}: its classes lack {', '.join(missing)} (this generator makes {', '.join(CLASSES)})"
+            )
     head = ["model", "cfo", *CLASSES, "mean"]
     rows, record = [], {}
     for target in a.targets:
         for cfo in a.cfo:
-            acc = accuracy(target, a.sps, a.esn0, cfo, a.rolloff, a.per, a.seed)
+            acc = accuracy(models[target], a.sps, a.esn0, cfo, a.rolloff, a.per, a.seed)
             record.setdefault(target, {})[str(cfo)] = acc
             mean = np.mean(list(acc.values()))
             rows.append(
