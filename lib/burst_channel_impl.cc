@@ -165,13 +165,25 @@ void burst_channel_impl::draw_burst(uint64_t index)
     d_have_burst = true;
     d_bursts.store(index + 1);
 
+    d_logger->debug("burst {:d} at sample {:d}: cfo {:.3g}, sro {:.3g}, phase {:.3f}, "
+                    "timing {:.3f}",
+                    index,
+                    d_burst.start,
+                    d_burst.cfo,
+                    d_burst.sro,
+                    d_burst.phase,
+                    d_burst.timing);
+    // PMT symbols interned once (a burst every few thousand samples)
+    static const pmt::pmt_t index_key = pmt::mp("index"), cfo_key = pmt::mp("cfo"),
+                            phase_key = pmt::mp("phase"), timing_key = pmt::mp("timing"),
+                            sro_key = pmt::mp("sro"), burst_key = pmt::mp("amc_burst");
     pmt::pmt_t info = pmt::make_dict();
-    info = pmt::dict_add(info, pmt::mp("index"), pmt::from_uint64(index));
-    info = pmt::dict_add(info, pmt::mp("cfo"), pmt::from_double(d_burst.cfo));
-    info = pmt::dict_add(info, pmt::mp("phase"), pmt::from_double(d_burst.phase));
-    info = pmt::dict_add(info, pmt::mp("timing"), pmt::from_double(d_burst.timing));
-    info = pmt::dict_add(info, pmt::mp("sro"), pmt::from_double(d_burst.sro));
-    add_item_tag(0, d_burst.start, pmt::mp("amc_burst"), info, pmt::mp(alias()));
+    info = pmt::dict_add(info, index_key, pmt::from_uint64(index));
+    info = pmt::dict_add(info, cfo_key, pmt::from_double(d_burst.cfo));
+    info = pmt::dict_add(info, phase_key, pmt::from_double(d_burst.phase));
+    info = pmt::dict_add(info, timing_key, pmt::from_double(d_burst.timing));
+    info = pmt::dict_add(info, sro_key, pmt::from_double(d_burst.sro));
+    add_item_tag(0, d_burst.start, burst_key, info, alias_pmt());
 }
 
 void burst_channel_impl::fading_taps(double t, gr_complex* taps) const

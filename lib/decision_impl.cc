@@ -22,10 +22,38 @@ void require(bool ok, const std::string& what)
     }
 }
 
+// PMT symbols interned once
 const pmt::pmt_t k_window_key = pmt::mp("amc_window");
 const pmt::pmt_t k_flag_key = pmt::mp("amc_flag");
 const pmt::pmt_t k_power_key = pmt::mp("amc_power");
 const pmt::pmt_t k_decision_key = pmt::mp("amc_decision");
+const pmt::pmt_t k_label_key = pmt::mp("label");
+const pmt::pmt_t k_index_key = pmt::mp("index");
+const pmt::pmt_t k_confidence_key = pmt::mp("confidence");
+const pmt::pmt_t k_offset_key = pmt::mp("offset");
+const pmt::pmt_t k_windows_key = pmt::mp("windows");
+
+void check_k(int k)
+{
+    require(k >= 1 && k <= decision::max_k,
+            "k " + std::to_string(k) + " must be in 1 .. " +
+                std::to_string(decision::max_k));
+}
+void check_threshold(float threshold)
+{
+    require(threshold >= 0.0f && threshold <= 1.0f,
+            "threshold " + std::to_string(threshold) + " must be in [0, 1]");
+}
+void check_hysteresis(float hysteresis)
+{
+    require(hysteresis >= 0.0f && hysteresis < 1.0f,
+            "hysteresis " + std::to_string(hysteresis) + " must be in [0, 1)");
+}
+void check_max_rate(double max_rate)
+{
+    require(max_rate >= 0.0 && std::isfinite(max_rate),
+            "max_rate " + std::to_string(max_rate) + " must be finite and >= 0");
+}
 
 size_t checked_size(const std::vector<std::string>& classes)
 {
@@ -83,10 +111,11 @@ decision_impl::decision_impl(const std::vector<std::string>& classes,
       d_k(k),
       d_threshold(threshold),
       d_hysteresis(hysteresis),
+      d_max_rate(max_rate),
+      d_min_interval(max_rate > 0 ? 1.0 / max_rate : 0.0),
       d_energy_gate(energy_gate),
       d_noise_db(noise_db),
       d_report_every(report_every),
-      d_min_interval(max_rate > 0 ? 1.0 / max_rate : 0.0),
       d_port(pmt::mp("decision")),
       d_sum(d_nclasses, 0.0),
       d_smoothed(d_nclasses, 0.0f)
@@ -95,20 +124,86 @@ decision_impl::decision_impl(const std::vector<std::string>& classes,
                 smoothing == "none",
             "smoothing '" + smoothing +
                 "' is not one of moving_average, exponential, none");
-    require(k >= 1, "k " + std::to_string(k) + " must be >= 1");
-    require(threshold >= 0.0f && threshold <= 1.0f,
-            "threshold " + std::to_string(threshold) + " must be in [0, 1]");
-    require(hysteresis >= 0.0f && hysteresis < 1.0f,
-            "hysteresis " + std::to_string(hysteresis) + " must be in [0, 1)");
+    check_k(k);
+    check_threshold(threshold);
+    check_hysteresis(hysteresis);
     require(std::isfinite(noise_db), "noise_db must be finite");
     require(report_every >= 0,
             "report_every " + std::to_string(report_every) + " must be >= 0");
-    require(max_rate >= 0.0 && std::isfinite(max_rate),
-            "max_rate " + std::to_string(max_rate) + " must be >= 0");
-    if (d_smoothing == smoothing_kind::moving_average) {
-        d_history.assign(static_cast<size_t>(k) * d_nclasses, 0.0f);
-    }
+    check_max_rate(max_rate);
+    reset_history();
     message_port_register_out(d_port);
+}
+
+float decision_impl::threshold()
+{
+    gr::thread::scoped_lock guard(d_setlock);
+    return d_threshold;
+}
+
+void decision_impl::set_threshold(float threshold)
+{
+    check_threshold(threshold);
+    gr::thread::scoped_lock guard(d_setlock);
+    d_threshold = threshold;
+}
+
+float decision_impl::hysteresis()
+{
+    gr::thread::scoped_lock guard(d_setlock);
+    return d_hysteresis;
+}
+
+void decision_impl::set_hysteresis(float hysteresis)
+{
+    check_hysteresis(hysteresis);
+    gr::thread::scoped_lock guard(d_setlock);
+    d_hysteresis = hysteresis;
+}
+
+int decision_impl::k()
+{
+    gr::thread::scoped_lock guard(d_setlock);
+    return d_k;
+}
+
+void decision_impl::set_k(int k)
+{
+    check_k(k);
+    gr::thread::scoped_lock guard(d_setlock);
+    if (k != d_k) {
+        d_k = k;
+        reset_history(); // a ring of the old k cannot hold the new one's average
+    }
+}
+
+double decision_impl::max_rate()
+{
+    gr::thread::scoped_lock guard(d_setlock);
+    return d_max_rate;
+}
+
+void decision_impl::set_max_rate(double max_rate)
+{
+    check_max_rate(max_rate);
+    gr::thread::scoped_lock guard(d_setlock);
+    d_max_rate = max_rate;
+    d_min_interval = max_rate > 0 ? 1.0 / max_rate : 0.0;
+}
+
+bool decision_impl::stop()
+{
+    gr::thread::scoped_lock guard(d_setlock);
+    if (d_pending) { // the rate limit held back the latest state: it is the last word
+        publish(d_pending_msg);
+        d_logger->debug(
+            "sent the message held back by max_rate at the end of the stream");
+    }
+    if (d_bad_vectors > 0) {
+        d_logger->warn("{:d} input vectors were not probability vectors and were skipped",
+                       d_bad_vectors);
+    }
+    return true;
 }
 
 std::string decision_impl::label() const
@@ -136,7 +231,9 @@ std::string decision_impl::name_of(int index) const
 
 void decision_impl::reset_history()
 {
-    std::fill(d_history.begin(), d_history.end(), 0.0f);
+    if (d_smoothing == smoothing_kind::moving_average) {
+        d_history.assign(static_cast<size_t>(d_k) * d_nclasses, 0.0f);
+    }
     std::fill(d_sum.begin(), d_sum.end(), 0.0);
     std::fill(d_smoothed.begin(), d_smoothed.end(), 0.0f);
     d_filled = 0;
@@ -203,10 +300,10 @@ int decision_impl::decide() const
 pmt::pmt_t decision_impl::describe(int index, float conf, uint64_t offset) const
 {
     pmt::pmt_t d = pmt::make_dict();
-    d = pmt::dict_add(d, pmt::mp("label"), pmt::mp(name_of(index)));
-    d = pmt::dict_add(d, pmt::mp("index"), pmt::from_long(index));
-    d = pmt::dict_add(d, pmt::mp("confidence"), pmt::from_double(conf));
-    d = pmt::dict_add(d, pmt::mp("offset"), pmt::from_uint64(offset));
+    d = pmt::dict_add(d, k_label_key, pmt::mp(name_of(index)));
+    d = pmt::dict_add(d, k_index_key, pmt::from_long(index));
+    d = pmt::dict_add(d, k_confidence_key, pmt::from_double(conf));
+    d = pmt::dict_add(d, k_offset_key, pmt::from_uint64(offset));
     return d;
 }
 
@@ -219,26 +316,45 @@ bool decision_impl::may_send() const
 
 void decision_impl::send(int index, float conf, uint64_t offset)
 {
+    const pmt::pmt_t msg = pmt::dict_add(
+        describe(index, conf, offset), k_windows_key, pmt::from_uint64(d_seen.load()));
     if (!may_send()) {
-        // the latest state goes out once the rate allows, so the last word is right
+        // the latest state goes out once the rate allows (or at stop()), so the last
+        // word is right
         d_suppressed++;
         d_pending = true;
+        d_pending_msg = msg;
         return;
     }
+    publish(msg);
+}
+
+void decision_impl::publish(const pmt::pmt_t& msg)
+{
     d_pending = false;
     d_last_message = std::chrono::steady_clock::now();
     d_sent_any = true;
     d_messages++;
-    message_port_pub(d_port,
-                     pmt::dict_add(describe(index, conf, offset),
-                                   pmt::mp("windows"),
-                                   pmt::from_uint64(d_seen.load())));
+    message_port_pub(d_port, msg);
+}
+
+bool decision_impl::is_probability(const float* p) const
+{
+    double total = 0.0;
+    for (size_t c = 0; c < d_nclasses; c++) {
+        if (!(p[c] >= -1e-3f && p[c] <= 1.001f)) { // also false for NaN
+            return false;
+        }
+        total += p[c];
+    }
+    return std::abs(total - 1.0) <= 1e-2;
 }
 
 int decision_impl::work(int noutput_items,
                         gr_vector_const_void_star& input_items,
                         gr_vector_void_star& output_items)
 {
+    gr::thread::scoped_lock guard(d_setlock); // the setters change what work() reads
     const float* in = static_cast<const float*>(input_items[0]);
     float* out = static_cast<float*>(output_items[0]);
     const uint64_t first = nitems_read(0);
@@ -272,12 +388,24 @@ int decision_impl::work(int noutput_items,
         d_seen++;
 
         bool valid = !flagged;
-        float total = 0.0f;
-        for (size_t c = 0; valid && c < d_nclasses; c++) {
-            valid = std::isfinite(p[c]);
-            total += std::abs(p[c]);
+        if (valid) {
+            float total = 0.0f;
+            for (size_t c = 0; c < d_nclasses; c++) {
+                total += std::abs(p[c]);
+            }
+            // all zeros: the classifier's placeholder for a window it did not classify
+            if (total != 0.0f && !is_probability(p)) {
+                if (d_bad_vectors++ == 0) {
+                    d_logger->warn(
+                        "input vector {:d} is not a probability vector (entries "
+                        "outside [0, 1] or not summing to 1): skipped, as are "
+                        "all such vectors (counted at the end)",
+                        item);
+                }
+                valid = false;
+            }
+            valid = valid && total != 0.0f;
         }
-        valid = valid && total > 0.0f;
 
         int next = d_current;
         if (!valid) {

@@ -27,12 +27,14 @@ private:
     const std::vector<std::string> d_classes;
     const size_t d_nclasses;
     const smoothing_kind d_smoothing;
-    const int d_k;
-    const float d_threshold, d_hysteresis;
+    // settable while running: changed and read under d_setlock (work() holds it)
+    int d_k;
+    float d_threshold, d_hysteresis;
+    double d_max_rate;
+    double d_min_interval; // seconds between messages (0: any)
     const bool d_energy_gate;
     const float d_noise_db;
     const int d_report_every;
-    const double d_min_interval; // seconds between messages (0: any)
     const pmt::pmt_t d_port;
 
     // smoothing state
@@ -48,11 +50,16 @@ private:
     std::chrono::steady_clock::time_point d_last_message;
     bool d_sent_any = false;
     bool d_pending = false; // a message was held back by the rate limit
+    pmt::pmt_t d_pending_msg;
+    uint64_t d_bad_vectors = 0; // not probability vectors (warned about, skipped)
 
     std::atomic<uint64_t> d_seen{ 0 }, d_changes{ 0 }, d_unknown{ 0 }, d_noise{ 0 },
         d_skipped{ 0 }, d_messages{ 0 }, d_suppressed{ 0 };
 
     void reset_history();
+    //! Probability vectors: entries in [0, 1], summing to 1 (both within rounding).
+    bool is_probability(const float* p) const;
+    void publish(const pmt::pmt_t& msg);
     void smooth(const float* p);
     //! The decision after smoothing: keeps, switches, or gives up the current class.
     int decide() const;
@@ -72,6 +79,16 @@ public:
                   float noise_db,
                   int report_every,
                   double max_rate);
+
+    float threshold() override;
+    void set_threshold(float threshold) override;
+    float hysteresis() override;
+    void set_hysteresis(float hysteresis) override;
+    int k() override;
+    void set_k(int k) override;
+    double max_rate() override;
+    void set_max_rate(double max_rate) override;
+    bool stop() override;
 
     std::vector<std::string> classes() const override { return d_classes; }
     std::string label() const override;

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from conftest import fake_run
 
-from gnuradio.amc import bundle, models
+from gnuradio.amc.ml import export, models
+from gnuradio.amc.runtime import bundle
 
 TOLERANCE = 1e-5  # |LiteRT - Keras| per probability
 
@@ -20,7 +21,7 @@ def test_exported_model_matches_keras(name, tmp_path):
     lengths = (64, 128) if models.MODELS[name].variable_length else None
     run, model = fake_run(tmp_path, name)
     out = tmp_path / "bundle"
-    meta = bundle.export(str(run), str(out), batch=16, lengths=lengths)
+    meta = export.export(str(run), str(out), batch=16, lengths=lengths)
     b = bundle.load(str(out))
     assert b.classes == meta["classes"] and b.lengths == list(lengths or (128,))
     for n in b.lengths:
@@ -41,7 +42,7 @@ def good_bundle(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("b")
     run, _ = fake_run(tmp, "pet_cgdnn")
     out = tmp / "bundle"
-    bundle.export(str(run), str(out), batch=8)
+    export.export(str(run), str(out), batch=8)
     return out
 
 
@@ -97,4 +98,4 @@ def test_yaml_with_python_objects_is_refused(good_bundle, tmp_path):
 def test_export_refuses_to_overwrite(good_bundle, tmp_path):
     run, _ = fake_run(tmp_path, "gru2")
     with pytest.raises(ValueError, match="exists"):
-        bundle.export(str(run), str(good_bundle))
+        export.export(str(run), str(good_bundle))

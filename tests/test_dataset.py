@@ -9,8 +9,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from gnuradio.amc import dataset, signals
-from gnuradio.amc.dataset import Config, Task
+from gnuradio.amc.datasets import generate as dataset
+from gnuradio.amc.datasets import readers
+from gnuradio.amc.datasets.generate import Config, Task
+from gnuradio.amc.runtime import waveforms
 
 LINEAR = ["BPSK", "QPSK", "8PSK", "PAM4", "QAM16", "OOK", "4ASK", "16PSK", "32APSK", "64QAM", "256QAM"]
 
@@ -23,7 +25,7 @@ def windows(modulation, sps=8, length=1024, snr=10, channel="none", per=40, seed
 
 def matched_symbols(x, sps, points):
     """Matched-filter each window and sample it at the symbol phase that fits `points` best."""
-    taps = np.array(signals.rrc_taps(sps, 0.35))
+    taps = np.array(waveforms.rrc_taps(sps, 0.35))
     best = None
     for w in x:
         y = np.convolve(w, taps / np.sum(taps**2), mode="valid")
@@ -51,14 +53,14 @@ def test_measured_samples_per_symbol(modulation, sps):
 @pytest.mark.parametrize("sps", [4, 8])
 @pytest.mark.parametrize("modulation", LINEAR)
 def test_matched_filtered_symbols_sit_on_the_constellation(modulation, sps):
-    points = signals.CONSTELLATIONS[modulation]
+    points = waveforms.CONSTELLATIONS[modulation]
     evms = [evm for evm, _ in matched_symbols(windows(modulation, sps, per=4), sps, points)]
     # RRC-RRC with an 11-symbol span leaves ISI near -40 dB: EVM below 3 %.
     assert max(evms) < 0.03, evms
 
 
 def test_ook_has_off_symbols():
-    points = signals.CONSTELLATIONS["OOK"]
+    points = waveforms.CONSTELLATIONS["OOK"]
     _, symbols = next(matched_symbols(windows("OOK", 8, per=1), 8, points))
     off = np.mean(np.abs(symbols) < 0.3 * np.abs(points).max())
     assert 0.35 < off < 0.65
@@ -116,7 +118,7 @@ def test_constant_envelope(modulation):
 
 
 def test_every_class_has_unit_power_at_every_sps():
-    for modulation in signals.ALL_CLASSES:
+    for modulation in waveforms.ALL_CLASSES:
         for sps in (4, 8):
             p = np.mean(np.abs(windows(modulation, sps, length=256, per=20)) ** 2)
             # audio without a carrier is as loud as the notes in the windows drawn
@@ -125,7 +127,7 @@ def test_every_class_has_unit_power_at_every_sps():
 
 
 def test_analog_windows_are_not_silent():
-    for modulation in signals.ANALOG_CLASSES:
+    for modulation in waveforms.ANALOG_CLASSES:
         x = windows(modulation, length=128, per=200)
         ac = np.abs(x - x.mean(axis=1, keepdims=True)).mean(axis=1)
         assert np.all(ac > 1e-3), modulation
@@ -140,7 +142,7 @@ SMALL = Config(("QPSK", "AM-SSB", "GFSK"), (8,), (128,), (0, 10), 30, seed=7)
 def test_pickle_round_trip(tmp_path):
     out = tmp_path / "small.pkl"
     summary = dataset.generate(SMALL, str(out), "pickle", quiet=True)
-    data = dataset.read_pickle(str(out))
+    data = readers.read_pickle(str(out))
     assert summary["vectors"] == 3 * 2 * 30
     assert sorted(data) == sorted((m, s) for m in SMALL.classes for s in SMALL.snrs)
     task = Task("AM-SSB", 10, 8, 128)
@@ -154,8 +156,8 @@ def test_hdf5_round_trip_with_several_lengths(tmp_path):
     out = tmp_path / "small.h5"
     dataset.generate(cfg, str(out), "hdf5", quiet=True)
     with pytest.raises(ValueError, match="lengths"):
-        dataset.read_hdf5(str(out))
-    d = dataset.read_hdf5(str(out), length=256)
+        readers.read_hdf5(str(out))
+    d = readers.read_hdf5(str(out), length=256)
     n = 2 * 2 * 2 * 12
     assert d["X"].shape == (n, 256, 2) and d["X"].dtype == np.float32
     assert d["Y"].shape == (n, 2) and d["Y"].dtype == np.int64 and np.all(d["Y"].sum(axis=1) == 1)
@@ -212,7 +214,7 @@ def test_pickle_reader_refuses_code(tmp_path):
     bad = tmp_path / "evil.pkl"
     bad.write_bytes(pickle.dumps({("QPSK", 0): Evil()}))
     with pytest.raises(pickle.UnpicklingError, match="refusing"):
-        dataset.read_pickle(str(bad))
+        readers.read_pickle(str(bad))
     assert not (tmp_path / "pwned").exists()
 
 
@@ -221,7 +223,7 @@ def test_compat_mode_uses_the_original_noise_and_l1(tmp_path):
     assert dataset.noise_std(cfg, Task("QPSK", 10, 8, 128)) == pytest.approx(0.1)
     out = tmp_path / "c.pkl"
     dataset.generate(cfg, str(out), "pickle", quiet=True)
-    v = dataset.read_pickle(str(out))[("QPSK", 10)]
+    v = readers.read_pickle(str(out))[("QPSK", 10)]
     np.testing.assert_allclose(np.abs(v[:, 0] + 1j * v[:, 1]).sum(axis=1), 1.0, rtol=1e-5)
 
 

@@ -4,8 +4,8 @@
 import numpy as np
 import pytest
 
-from gnuradio.amc import features
-from gnuradio.amc.features import NONFINITE, OK, SILENT, VectorSpec, transform
+from gnuradio.amc.runtime import features
+from gnuradio.amc.runtime.features import NONFINITE, OK, SILENT, VectorSpec, transform
 
 
 def one_window(values, n=16):

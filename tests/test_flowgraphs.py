@@ -16,14 +16,14 @@ def run(cmd, timeout=120, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
 
 
-def test_system_python_imports_the_installed_module():
+@pytest.mark.installed
+def test_system_python_imports_the_installed_module(installed_env):
     # No venv, no PYTHONPATH: what a GNU Radio user gets after `make install`.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    r = run(
-        [SYSTEM_PYTHON, "-c", "from gnuradio import amc; print(amc.vectorizer(128, 128).vlen())"], env=env
-    )
+    code = "from gnuradio import amc; print(amc.vectorizer(128, 128).vlen(), amc.bundle.resolve('default'))"
+    r = run([SYSTEM_PYTHON, "-c", code], env=installed_env)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "256"
+    vlen, default = r.stdout.split()
+    assert vlen == "256" and default.startswith("/usr/local/") and os.path.isdir(default)
 
 
 def test_plain_cmake_configure_picks_gnuradios_python(root, tmp_path):
@@ -58,6 +58,7 @@ def compiled_examples(root, tmp_path_factory):
     return compiled
 
 
+@pytest.mark.installed
 def test_examples_compile_with_grcc(compiled_examples):
     assert {"vectorizer_demo", "dataset_writer"} <= set(compiled_examples)
 
@@ -67,11 +68,12 @@ def test_dataset_writer_example_writes_labelled_vectors(compiled_examples, root,
     args = "--modulation 8PSK --sps 4 --esn0 6 --length 256 --count 300 --seed 3 --out".split()
     r = run([str(root / ".venv/bin/python"), str(compiled_examples["dataset_writer"]), *args, str(out)])
     assert r.returncode == 0, r.stderr
-    from gnuradio.amc import dataset, signals
+    from gnuradio.amc.datasets import readers
+    from gnuradio.amc.runtime import waveforms
 
-    d = dataset.read_hdf5(str(out))
+    d = readers.read_hdf5(str(out))
     assert d["X"].shape == (300, 256, 2)
-    assert np.all(d["Y"][:, signals.RML2016_CLASSES.index("8PSK")] == 1)
+    assert np.all(d["Y"][:, waveforms.RML2016_CLASSES.index("8PSK")] == 1)
     assert np.all(d["Z"] == 6) and np.all(d["sps"] == 4)
     # the channel keeps unit power; noise at Es/N0 6 dB and 4 sps adds sps / 10**0.6 = 1.0
     assert np.mean(d["X"] ** 2) * 2 == pytest.approx(2.0, rel=0.15)

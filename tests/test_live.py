@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from gnuradio import blocks, gr
 
-from gnuradio.amc import bundle, signals
-from gnuradio.amc.classifier import classify_windows
+from gnuradio.amc.blocks.classifier import classify_windows
+from gnuradio.amc.blocks.modulation_source import modulation_source
+from gnuradio.amc.runtime import bundle
 
 SAMP_RATE, SYMBOL_RATE = 2e6, 125e3  # 16 samples per symbol at the SDR: the flowgraphs resample
 PY = sys.executable  # the venv interpreter: GNU Radio plus LiteRT
@@ -26,7 +27,7 @@ GOOD_CLASSES = ("BPSK", "AM-DSB", "GFSK", "PAM4", "WBFM")  # ones the default mo
 
 def make_signal(modulation, sps, n, esn0_db=20.0, seed=1):
     tb = gr.top_block()
-    src = signals.modulation_source(modulation, sps, seed=seed)
+    src = modulation_source(modulation, sps, seed=seed)
     sink = blocks.vector_sink_c()
     tb.connect(src, blocks.head(gr.sizeof_gr_complex, n), sink)
     tb.run()

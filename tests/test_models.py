@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gnuradio import amc
 
-from gnuradio.amc import models
+from gnuradio.amc.ml import models
 
 
 @pytest.mark.parametrize(

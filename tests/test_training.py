@@ -9,8 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from gnuradio.amc import bundle, dataset, features, models, training
-from gnuradio.amc.dataset import Config
+from gnuradio.amc.datasets import generate as dataset
+from gnuradio.amc.datasets.generate import Config
+from gnuradio.amc.ml import data as mldata
+from gnuradio.amc.ml import evaluation, export, models, quantize, training
+from gnuradio.amc.ml.record import TrainRecord
+from gnuradio.amc.runtime import features
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +27,14 @@ def small_data(tmp_path_factory):
 
 
 def test_split_is_6_2_2_in_every_cell_and_disjoint(small_data):
-    data = training.open_data(str(small_data))
-    parts = training.split(data, seed=3)
+    data = mldata.open_data(str(small_data))
+    parts = mldata.split(data, seed=3)
     assert [len(p) for p in parts] == [720, 240, 240]
     assert len(np.unique(np.concatenate(parts))) == len(data)
     for p in parts:
         cells = np.unique(np.stack([data.y[p], data.snr[p]]), axis=1)
         assert cells.shape[1] == 4
-    again = training.split(data, seed=3)
+    again = mldata.split(data, seed=3)
     assert all(np.array_equal(a, b) for a, b in zip(parts, again, strict=True))
 
 
@@ -41,10 +45,10 @@ def test_every_batch_mixes_classes_and_snrs():
     snr = np.tile(np.repeat(np.arange(n_snr), per), n_cls)
     x = np.zeros((len(y), 16, 2), np.float32)
     x[:, :, 0] = 1.0
-    data = training.Data("mem", [str(i) for i in range(n_cls)], y, snr, 16, x)
+    data = mldata.Data("mem", [str(i) for i in range(n_cls)], y, snr, 16, x)
     spec = features.VectorSpec(16, normalization="none")
     seen = 0
-    for _vectors, labels in training.batches(data, np.arange(len(y)), spec, 400, np.random.default_rng(0)):
+    for _vectors, labels in mldata.batches(data, np.arange(len(y)), spec, 400, np.random.default_rng(0)):
         seen += len(labels)
         assert len(labels) == 400  # a fixed shape for the model
         assert len(np.unique(labels)) == n_cls
@@ -54,7 +58,7 @@ def test_every_batch_mixes_classes_and_snrs():
 
 def test_augmentation_changes_phase_and_keeps_power():
     x = np.exp(2j * np.pi * 0.05 * np.arange(64))[None, :].repeat(4, axis=0).astype(np.complex64)
-    y = training.Augment(phase=True, freq=0.01, shift=5)(x, np.random.default_rng(0))
+    y = mldata.Augment(phase=True, freq=0.01, shift=5)(x, np.random.default_rng(0))
     np.testing.assert_allclose(np.abs(y), 1.0, rtol=1e-5)
     assert not np.allclose(y, x)
 
@@ -64,10 +68,12 @@ def test_two_runs_of_one_model_are_told_apart_in_the_evaluation(tmp_path):
     runs = {"runs/vgg": "vgg_cnn", "runs/vgg_aug": "vgg_cnn", "runs/pet": "pet_cgdnn", "more/vgg": "cnn2"}
     for run, model in runs.items():
         (tmp_path / run).mkdir(parents=True)
-        (tmp_path / run / "train.json").write_text(json.dumps({"model": model}))
-    labels = training.run_labels([str(tmp_path / r) for r in ("runs/vgg", "runs/vgg_aug", "runs/pet")])
+        TrainRecord(model, 1, ["a", "b"], {"window": 128}, False, "/data/x.h5", "0" * 64, 0).write(
+            str(tmp_path / run)
+        )
+    labels = evaluation.run_labels([str(tmp_path / r) for r in ("runs/vgg", "runs/vgg_aug", "runs/pet")])
     assert sorted(labels.values()) == ["pet_cgdnn", "vgg", "vgg_aug"]
-    same_dirs = training.run_labels([str(tmp_path / r) for r in ("runs/vgg", "runs/vgg_aug", "more/vgg")])
+    same_dirs = evaluation.run_labels([str(tmp_path / r) for r in ("runs/vgg", "runs/vgg_aug", "more/vgg")])
     assert len(set(same_dirs.values())) == 3 and "cnn2" in same_dirs.values()
     assert not any("/" in name for name in same_dirs.values())  # names become file names
 
@@ -119,7 +125,7 @@ def test_train_then_evaluate(small_data, tmp_path, root):
     assert acc["0.5"]["30"] >= acc["0"]["30"] - 0.15
     import keras
 
-    from gnuradio.amc import pruning
+    from gnuradio.amc.ml import pruning
 
     for s in (0.5, 0.9):
         pruned = keras.saving.load_model(pr / f"sparsity_{s:.2f}" / "model.keras", safe_mode=True)
@@ -187,7 +193,7 @@ def test_resumed_run_without_epoch_log_keeps_its_better_best_model(tmp_path):
 
 
 def test_pruning_scope_and_kept_layers():
-    from gnuradio.amc import pruning
+    from gnuradio.amc.ml import pruning
 
     model = models.build("pet_cgdnn", 11, 128)
     kept = pruning.prunable(model, keep=["phase_estimator"])
@@ -213,7 +219,7 @@ def test_cubic_sparsity_schedule_is_002_equation_3():
 
 
 def training_sparsity(step, final=0.8):
-    from gnuradio.amc import pruning
+    from gnuradio.amc.ml import pruning
 
     return pruning.cubic_sparsity(step, final, end=1000, frequency=100)
 
@@ -241,37 +247,37 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
     run = tmp_path / "run"
     cfg = training.TrainConfig("lstm_ap", str(data), str(run), length=[64, 128], epochs=2, batch=16)
     info = training.train(cfg, log=lambda *a: None)
-    assert info["lengths"] == [64, 128] and info["variable_length"]
-    steps = sum(len(training.split(training.open_data(str(data), n), 0)[0]) // 16 for n in (64, 128))
-    assert len(info["history"]["loss"]) == 2 and steps > 0
-    results = training.evaluate([str(run)], str(tmp_path / "ev"), log=lambda *a: None, data=str(unseen))
-    trained = training.evaluate([str(run)], str(tmp_path / "ev2"), log=lambda *a: None)
+    assert info.lengths == [64, 128] and info.variable_length
+    steps = sum(len(mldata.split(mldata.open_data(str(data), n), 0)[0]) // 16 for n in (64, 128))
+    assert len(info.history["loss"]) == 2 and steps > 0
+    results = evaluation.evaluate([str(run)], str(tmp_path / "ev"), log=lambda *a: None, data=str(unseen))
+    trained = evaluation.evaluate([str(run)], str(tmp_path / "ev2"), log=lambda *a: None)
     assert [r["name"] for r in trained] == ["lstm_ap (64)", "lstm_ap (128)"]  # a row per trained length
     assert "lstm_ap (128) 4 sps" in json.loads((tmp_path / "ev2" / "accuracy.json").read_text())
     assert (tmp_path / "ev2" / "accuracy_per_sps.png").exists()
     assert results[0]["classes"] == ["BPSK", "WBFM"] and 30 in results[0]["per_snr"]
     # what its bundle records: every trained length, per sps, and the unseen length
-    ev = training.bundle_evaluation(str(run), [str(unseen)], log=lambda *a: None)
+    ev = evaluation.bundle_evaluation(str(run), [str(unseen)], log=lambda *a: None)
     assert list(ev["per_length"]) == [64, 128, 32]
     assert "length not trained on" in ev["per_length"][32]["split"]
     assert set(ev["per_length"][128]) >= {"per_snr_4sps", "per_snr_8sps", "highest", "average"}
     assert ev["highest"] == ev["per_length"][64]["highest"]
     # int8 (004 VI-E) at every trained length, each against its float model
-    q = training.quantize(str(run), str(tmp_path / "q"), calibration=32, log=lambda *a: None)
+    q = quantize.quantize(str(run), str(tmp_path / "q"), calibration=32, log=lambda *a: None)
     assert set(q) == {f"{k} ({n})" for k in ("float32", "int8", "int8-weights") for n in (64, 128)}
     assert abs(q["int8-weights (128)"]["average"] - q["float32 (128)"]["average"]) < 0.05
     with pytest.raises(ValueError, match="calibration"):  # no vectors: no silent float "int8"
-        training.quantize(str(run), str(tmp_path / "q0"), calibration=0, log=lambda *a: None)
+        quantize.quantize(str(run), str(tmp_path / "q0"), calibration=0, log=lambda *a: None)
     with pytest.raises(ValueError, match="int8_calibration"):
-        bundle.export(str(run), str(tmp_path / "b0"), lengths=[64], quantization="int8", int8_calibration={})
+        export.export(str(run), str(tmp_path / "b0"), lengths=[64], quantization="int8", int8_calibration={})
     with pytest.raises(ValueError, match="quantization"):
-        bundle.export(str(run), str(tmp_path / "b1"), quantization="int4")
+        export.export(str(run), str(tmp_path / "b1"), quantization="int4")
     assert q["int8-weights (128)"]["bytes"] < q["float32 (128)"]["bytes"]
     # a curriculum: continue from that run's weights on one SNR and length
     cfg = training.TrainConfig("lstm_ap", str(data), str(tmp_path / "next"), length=[128], epochs=1, batch=16,
                                snr_min=30, init=str(run))  # fmt: skip
     again = training.train(cfg, log=lambda *a: None)
-    assert again["data_attrs"]["snr_range"] == [30, 30] and again["config"]["init"] == str(run)
+    assert again.data_attrs["snr_range"] == [30, 30] and again.config["init"] == str(run)
     with pytest.raises(ValueError, match="init: .* is a lstm_ap run"):
         training.train(
             training.TrainConfig("gru2", str(data), str(tmp_path / "y"), length=[128], init=str(run))

@@ -82,7 +82,8 @@ def windows(name: str, n: int, length: int, sps: int, esn0_db: float, rng: np.ra
 def load(target: str):
     """(predict(vectors) -> probabilities, classes, VectorSpec) of a run directory or a bundle, at
     the model's own window length (128 for a variable-length model that takes it)."""
-    from gnuradio.amc import bundle, features, models  # noqa: F401 (models registers the custom layers)
+    from gnuradio.amc.ml import models  # noqa: F401 (registers the custom layers)
+    from gnuradio.amc.runtime import bundle, features
 
     if os.path.isfile(os.path.join(target, "train.json")):
         import keras
@@ -100,7 +101,7 @@ def load(target: str):
 
 def accuracy(model, sps: int, esn0_db: float, cfo: float, rolloff: float, per: int, seed: int) -> dict:
     """Fraction of each modulation's windows that `model` (what load returns) calls that modulation."""
-    from gnuradio.amc import features
+    from gnuradio.amc.runtime import features
 
     predict, classes, spec = model
     rng = np.random.default_rng(seed)

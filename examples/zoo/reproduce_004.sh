@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# 004's variable-length experiment: LSTM-AP trained on windows of 128, 256 and 512 samples at
+# Rajendran et al. 2018's variable-length experiment: LSTM-AP trained on windows of 128, 256 and 512 samples at
 # 4 and 8 sps of the "modified" RadioML set, then tested on 64-sample windows it never saw
-# (004 Fig. 8: about 75 % at 4 sps and high SNR).
+# (Rajendran et al. 2018 Fig. 8: about 75 % at 4 sps and high SNR).
 #
-# The sets are made with the original generator's noise formula (--compat), as 004's were:
+# The sets are made with the original generator's noise formula (--compat), as Rajendran et al. 2018's were:
 # with true Es/N0 labels, label 20 dB is only 14 dB per sample at 4 sps (11 dB at 8 sps),
 # while the original's label 20 meant about 40 dB per sample.
 #
 # Two stages (an LSTM on amplitude-phase input sits at chance for its first ~200k vectors):
-# 128-sample windows at SNR >= 0 dB, then every length from SNR >= -10 dB (004 left out the
+# 128-sample windows at SNR >= 0 dB, then every length from SNR >= -10 dB (Rajendran et al. 2018 left out the
 # lower SNRs: "the model was converging slowly when those vectors were used").
 # Resumable like reproduce_rml2016.sh: run it again and it continues where it stopped.
 #

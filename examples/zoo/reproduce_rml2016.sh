@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Reproduce the papers' comparison on a regenerated RML2016.10a-style set (full size, the
 # original generator's noise scaling): train every zoo model with the papers' protocol,
-# evaluate them on one test split (002's Table I, accuracy curves, confusion matrices),
-# prune PET-CGDNN (002's Table II) and quantise every model (004's int8 table).
+# evaluate them on one test split (Zhang et al. 2021's Table I, accuracy curves, confusion matrices),
+# prune PET-CGDNN (Zhang et al. 2021's Table II) and quantise every model (Rajendran et al. 2018's int8 table).
 #
 # Every step is resumable: run the script again after an interruption and it continues
 # (finished runs are skipped, an interrupted one resumes from its last epoch).
@@ -48,7 +48,7 @@ if [ -f "$work/pet_cgdnn/train.json" ]; then
     mkdir -p "$docs/pruning"
     cp "$work"/pet_cgdnn_pruned/{table.md,table.csv,accuracy.png,accuracy.json} "$docs/pruning/"
 fi
-# 004's int8 table for every model: float32, int8 and int8-weights rows of each run in one table
+# Rajendran et al. 2018's int8 table for every model: float32, int8 and int8-weights rows of each run in one table
 mkdir -p "$docs/int8"
 for out in "${runs[@]}"; do
     q=${out}_int8

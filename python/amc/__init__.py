@@ -1,26 +1,33 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """gr-amc: deep-learning automatic modulation classification for GNU Radio.
 
-C++ blocks come from the pybind11 module (amc_python); the numpy reference of the
-vectorizer is in gnuradio.amc.features.
+`from gnuradio import amc` gives the blocks (C++ from the pybind11 module amc_python,
+Python from blocks/), `amc.bundle` (model bundles: GRC expressions such as
+`amc.bundle.load(model).classes` use it) and `amc.VectorSpec`. The package's layers:
+
+- blocks/    GNU Radio blocks in Python                      (no TensorFlow)
+- runtime/   the vectorizer's numpy twin, bundles, waveforms, recordings (no TensorFlow)
+- datasets/  RadioML-style dataset generation and safe reading (no TensorFlow)
+- ml/        model zoo, training, evaluation, export          (TensorFlow, Keras)
+- cli/       the `amc` command, one module per command group
+- tools/     the demo flowgraphs and benchmarks
 """
 
 from ._version import __version__
 from .amc_python import burst_channel, decision, vectorizer
-from .classifier import classifier
-from .display import decision_display
-from .features import VectorSpec
-from .json_sink import json_sink
-from .labelled_vector_sink import labelled_vector_sink
-from .signals import modulation_source
+from .blocks import classifier, decision_display, json_sink, labelled_vector_sink, modulation_source
+from .runtime import bundle, features
+from .runtime.features import VectorSpec
 
 __all__ = [
     "__version__",
+    "bundle",
     "burst_channel",
     "classifier",
-    "decision_display",
-    "json_sink",
     "decision",
+    "decision_display",
+    "features",
+    "json_sink",
     "labelled_vector_sink",
     "modulation_source",
     "vectorizer",

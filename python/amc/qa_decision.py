@@ -137,8 +137,10 @@ class qa_decision(gr_unittest.TestCase):
         self.assertEqual(len(messages), 10)  # the first change, then every 10 windows
         self.assertEqual([m["windows"] for m in messages], [1, 11, 21, 31, 41, 51, 61, 71, 81, 91])
         _, _, messages, dec = run(probs, report_every=1, max_rate=0.001)
-        self.assertEqual(len(messages), 1)
+        # the first, and the last one held back, sent when the stream ends (stop())
+        self.assertEqual([m["windows"] for m in messages], [1, 100])
         self.assertEqual(dec.suppressed_messages(), 99)
+        self.assertEqual(dec.messages(), 2)
 
     def test_009_the_last_word_is_sent_after_the_rate_limit(self):
         # flip-flopping faster than the limit: the state after the last flip still goes out
@@ -170,6 +172,56 @@ class qa_decision(gr_unittest.TestCase):
         ]:
             with self.assertRaisesRegex(ValueError, word):
                 amc.decision(**kwargs)
+
+    def test_020_settings_change_while_running(self):
+        dec = amc.decision(CLASSES, k=4, threshold=0.5, hysteresis=0.1, max_rate=10)
+        dec.set_threshold(0.8)
+        dec.set_hysteresis(0.2)
+        dec.set_k(16)
+        dec.set_max_rate(0)
+        self.assertAlmostEqual(dec.threshold(), 0.8, places=6)
+        self.assertAlmostEqual(dec.hysteresis(), 0.2, places=6)
+        self.assertEqual((dec.k(), dec.max_rate()), (16, 0.0))
+        bad_values = ((dec.set_threshold, 1.5, "threshold"), (dec.set_hysteresis, 1.0, "hysteresis"),
+                      (dec.set_k, 0, "k"), (dec.set_max_rate, -1.0, "max_rate"))  # fmt: skip
+        for setter, bad, name in bad_values:
+            with self.assertRaisesRegex(ValueError, name):
+                setter(bad)
+        self.assertEqual(dec.k(), 16)  # a refused value changes nothing
+
+    def test_021_a_new_threshold_applies_to_the_next_window(self):
+        # 0.6 for class 0: decided at threshold 0.5, unknown once the threshold is raised
+        probs = np.tile(np.array([[0.6, 0.2, 0.2]], np.float32), (40, 1))
+        tb = gr.top_block()
+        src = SlowSource(probs, 0.002)
+        dec = amc.decision(CLASSES, smoothing="none", threshold=0.5, hysteresis=0.0)
+        sink = blocks.vector_sink_f(len(CLASSES))
+        tb.connect(src, dec, sink)
+        tb.start()
+        while dec.windows_seen() < 10:
+            time.sleep(0.001)
+        dec.set_threshold(0.9)
+        tb.wait()
+        labels = [
+            pmt.to_python(t.value)["label"]
+            for t in sink.tags()
+            if pmt.symbol_to_string(t.key) == "amc_decision"
+        ]
+        self.assertEqual(labels, ["BPSK", "unknown"])
+
+    def test_022_k_is_bounded(self):
+        with self.assertRaisesRegex(ValueError, "k 2147483647 must be in 1 .. 65536"):
+            amc.decision(CLASSES, k=2**31 - 1)
+
+    def test_023_vectors_that_are_not_probabilities_are_skipped(self):
+        probs = onehot([0] * 10)
+        probs[3] = [5.0, 0.0, 0.0]  # an entry above 1
+        probs[4] = [0.5, 0.1, 0.1]  # does not sum to 1
+        probs[5] = [1.5, -0.5, 0.0]  # sums to 1, entries outside [0, 1]
+        out, decisions, messages, dec = run(probs, smoothing="none")
+        self.assertEqual(dec.skipped_windows(), 3)
+        self.assertTrue(all(0.0 <= m["confidence"] <= 1.0 for m in messages))
+        self.assertTrue(np.all(out <= 1.0))
 
 
 if __name__ == "__main__":

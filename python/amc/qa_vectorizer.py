@@ -9,7 +9,7 @@ import numpy as np
 import pmt
 from gnuradio import amc, blocks, gr, gr_unittest
 
-from gnuradio.amc import features
+from gnuradio.amc.runtime import features
 
 # |block - reference| <= TOL * max(1, largest |reference| of the vector): float32
 # arithmetic in the block against float64 in numpy.

@@ -45,17 +45,28 @@ namespace amc {
  * The same dict, with the number of windows seen, leaves on the message port
  * \c decision on every change and, when \p report_every > 0, every report_every
  * windows; at most \p max_rate messages per second (0: no limit); messages held
- * back by the limit are counted (suppressed_messages()).
+ * back by the limit are counted (suppressed_messages()), and the last of them is
+ * sent when the stream ends (stop()), so the last word is always the current state.
+ *
+ * A vector is a probability vector when every entry is in [0, 1] (to 1e-3) and
+ * they sum to 1 (to 1e-2); any other vector is skipped like a flagged one, with a
+ * warning on the block's logger, and never reported as a confidence.
+ *
+ * threshold, hysteresis, k and max_rate can be changed while the flowgraph runs
+ * (GRC callbacks); a new k restarts the smoothing.
  */
 class AMC_API decision : virtual public gr::sync_block
 {
 public:
     typedef std::shared_ptr<decision> sptr;
 
+    //! Largest k: the moving average keeps k vectors.
+    static constexpr int max_k = 1 << 16;
+
     /*!
      * \param classes Class names, in the order of the probability vector (>= 2).
      * \param smoothing "moving_average", "exponential" or "none".
-     * \param k Windows smoothed over (>= 1).
+     * \param k Windows smoothed over (1 .. max_k).
      * \param threshold Smoothed probability below which the decision is unknown, in
      *        [0, 1].
      * \param hysteresis Margin a new class must win by, in [0, 1).
@@ -76,6 +87,19 @@ public:
                      float noise_db = -60.0,
                      int report_every = 0,
                      double max_rate = 10.0);
+
+    //! Smoothed probability below which the decision is unknown, in [0, 1].
+    virtual float threshold() = 0;
+    virtual void set_threshold(float threshold) = 0;
+    //! Margin a new class must win by, in [0, 1).
+    virtual float hysteresis() = 0;
+    virtual void set_hysteresis(float hysteresis) = 0;
+    //! Windows smoothed over; setting it restarts the smoothing.
+    virtual int k() = 0;
+    virtual void set_k(int k) = 0;
+    //! Messages per second at most (0: no limit).
+    virtual double max_rate() = 0;
+    virtual void set_max_rate(double max_rate) = 0;
 
     //! Class names in probability order.
     virtual std::vector<std::string> classes() const = 0;

@@ -14,7 +14,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(decision.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(e0bd4cbd1b64a3c86e67bc7ddcf8d889)                     */
+/* BINDTOOL_HEADER_FILE_HASH(03438e20aa9416a8c7937712157594c6)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -50,6 +50,39 @@ void bind_decision(py::module& m)
              py::arg("report_every") = 0,
              py::arg("max_rate") = 10.,
              D(decision, make))
+
+
+        .def("threshold", &decision::threshold, D(decision, threshold))
+
+
+        .def("set_threshold",
+             &decision::set_threshold,
+             py::arg("threshold"),
+             D(decision, set_threshold))
+
+
+        .def("hysteresis", &decision::hysteresis, D(decision, hysteresis))
+
+
+        .def("set_hysteresis",
+             &decision::set_hysteresis,
+             py::arg("hysteresis"),
+             D(decision, set_hysteresis))
+
+
+        .def("k", &decision::k, D(decision, k))
+
+
+        .def("set_k", &decision::set_k, py::arg("k"), D(decision, set_k))
+
+
+        .def("max_rate", &decision::max_rate, D(decision, max_rate))
+
+
+        .def("set_max_rate",
+             &decision::set_max_rate,
+             py::arg("max_rate"),
+             D(decision, set_max_rate))
 
 
         .def("classes", &decision::classes, D(decision, classes))

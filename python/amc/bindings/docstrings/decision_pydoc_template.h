@@ -27,6 +27,30 @@ static const char* __doc_gr_amc_decision_decision_1 = R"doc()doc";
 static const char* __doc_gr_amc_decision_make = R"doc()doc";
 
 
+static const char* __doc_gr_amc_decision_threshold = R"doc()doc";
+
+
+static const char* __doc_gr_amc_decision_set_threshold = R"doc()doc";
+
+
+static const char* __doc_gr_amc_decision_hysteresis = R"doc()doc";
+
+
+static const char* __doc_gr_amc_decision_set_hysteresis = R"doc()doc";
+
+
+static const char* __doc_gr_amc_decision_k = R"doc()doc";
+
+
+static const char* __doc_gr_amc_decision_set_k = R"doc()doc";
+
+
+static const char* __doc_gr_amc_decision_max_rate = R"doc()doc";
+
+
+static const char* __doc_gr_amc_decision_set_max_rate = R"doc()doc";
+
+
 static const char* __doc_gr_amc_decision_classes = R"doc()doc";
 
 

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The main job on a built-in default: a headless flowgraph that makes a test
-signal (RRC-shaped QPSK in noise), cuts it into vectors and reports them.
+"""The main job on a built-in default (amc demo).
 
-Later the classifier joins this flowgraph and the report becomes decisions.
+sensor_demo: the headless sensor flowgraph on built-in signals, six modulations in
+turn through the RML2016 channel -> vectorizer -> classifier -> decision, reported as
+decisions (and JSON lines). run/report (amc demo --vectors): the vectorizer alone on
+RRC-shaped QPSK in noise, printing vectors.
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ import pmt
 from gnuradio import analog, blocks, digital, filter, gr
 from gnuradio.filter import firdes
 
-from .amc_python import vectorizer
-from .features import VectorSpec
+from ..amc_python import decision, vectorizer
+from ..blocks.classifier import classifier
+from ..blocks.json_sink import json_sink
+from ..blocks.modulation_source import modulation_source
+from ..datasets.generate import esn0_noise_std, rml2016_channel
+from ..runtime import bundle as bundles
+from ..runtime.features import VectorSpec
 
 QPSK_POINTS = [complex(i, q) / np.sqrt(2) for i, q in ((1, 1), (-1, 1), (-1, -1), (1, -1))]
 
@@ -115,20 +122,15 @@ DEMO_SEQUENCE = ("QPSK", "BPSK", "QAM16", "GFSK", "WBFM", "8PSK")
 
 
 class sensor_demo(gr.top_block):
-    """The headless sensor flowgraph on a built-in signal: modulations in turn
-    (`seconds_each` each at `rate` samples/s, Es/N0 `esn0_db`, the RML2016
-    channel) -> vectorizer -> classifier -> decision -> messages."""
+    """The headless sensor flowgraph on built-in signals: the modulations of `sequence`
+    in turn (`segment` samples each at the model's samples per symbol, Es/N0 `esn0_db`,
+    the RML2016 channel) -> vectorizer -> classifier -> decision -> messages (also as
+    JSON lines to `json_path`, "-" for stdout). `model`: a bundle name or directory."""
 
     def __init__(
         self, model="default", sequence=DEMO_SEQUENCE, segment=1 << 15, esn0_db=20.0, json_path=None
     ):
         gr.top_block.__init__(self, "gr-amc sensor demo", catch_exceptions=False)
-        from . import bundle as bundles
-        from . import dataset
-        from .amc_python import decision
-        from .classifier import classifier
-        from .json_sink import json_sink
-        from .signals import modulation_source
 
         b = bundles.load(model)
         i, n = b.meta["input"], b.lengths[0]
@@ -137,7 +139,7 @@ class sensor_demo(gr.top_block):
         mux = blocks.stream_mux(gr.sizeof_gr_complex, [segment] * len(sequence))
         for k, m in enumerate(sequence):
             src = modulation_source(m, sps, seed=k + 1)
-            chan = dataset.rml2016_channel(segment, dataset.esn0_noise_std(esn0_db, sps), k + 1)
+            chan = rml2016_channel(segment, esn0_noise_std(esn0_db, sps), k + 1)
             self.connect(src, chan, (mux, k))
         self.head = blocks.head(gr.sizeof_gr_complex, segment * len(sequence))
         self.vectorizer = vectorizer(n, n, i["representation"], i["layout"], i["normalization"], 0, 1, True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from gnuradio import blocks, gr
 
-from .amc_python import vectorizer
+from ..amc_python import vectorizer
 
 # (representation, layout, normalization, fft_avg) measured at every window length.
 CONFIGS = (

@@ -148,3 +148,45 @@ def vectorize(
     idx = starts[:, None] + np.arange(spec.window)[None, :]
     vectors, flags = transform(x[idx] if len(starts) else np.zeros((0, spec.window), complex), spec)
     return vectors, flags, starts
+
+
+# The largest deviation from the normalization's invariant (unit energy, unit mean power,
+# unit peak, unit L1 norm) a vector made by the vectorizer or transform() shows: float32
+# rounding over a window of at most a few thousand samples, with room to spare.
+NORM_TOLERANCE = 1e-2
+UNNORMALIZED = "unnormalized"  # a vector that no vectorizer with the spec could have made
+
+
+def check_vectors(vectors: np.ndarray, spec: VectorSpec) -> np.ndarray:
+    """Flags (OK, NONFINITE, SILENT, UNNORMALIZED) of float vectors (n, spec.vlen) said to
+    come from a vectorizer with `spec`: the classifier's check of what it is fed, so that a
+    vector of zeros or of 1e30 is never given a label. All-zero vectors are the vectorizer's
+    silent (and NaN/Inf) windows; mag_fft and "none" carry no invariant to check."""
+    v = np.asarray(vectors, np.float64).reshape(len(vectors), -1)
+    flags = np.full(len(v), OK, dtype=object)
+    finite = np.isfinite(v).all(axis=1)
+    flags[~finite] = NONFINITE
+    v = np.where(finite[:, None], v, 0.0)
+    silent = finite & ~v.any(axis=1)
+    flags[silent] = SILENT
+    if spec.representation == "mag_fft" or spec.normalization == "none":
+        return flags
+    if spec.layout == "channels_first":
+        pairs = v.reshape(len(v), 2, spec.window)
+    else:
+        pairs = v.reshape(len(v), spec.window, 2).transpose(0, 2, 1)
+    if spec.representation == "iq":
+        amp = np.hypot(pairs[:, 0], pairs[:, 1])
+        in_range = np.ones(len(v), bool)
+    else:  # amp_phase: amplitude >= 0 and phase / pi in [-1, 1]
+        amp = pairs[:, 0]
+        in_range = (amp >= 0).all(axis=1) & (np.abs(pairs[:, 1]) <= 1 + 1e-6).all(axis=1)
+    measure = {
+        "l2": lambda a: (a**2).sum(axis=1),
+        "rms": lambda a: (a**2).mean(axis=1),
+        "peak": lambda a: a.max(axis=1),
+        "l1": lambda a: a.sum(axis=1),
+    }[spec.normalization](amp)
+    wrong = finite & ~silent & (~in_range | (np.abs(measure - 1.0) > NORM_TOLERANCE))
+    flags[wrong] = UNNORMALIZED
+    return flags

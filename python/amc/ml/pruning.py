@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Magnitude pruning with the cubic sparsity schedule of 002 (equation 3, after Zhu & Gupta).
+"""Magnitude pruning with the cubic sparsity schedule of Zhang et al. 2021 (equation 3, after Zhu & Gupta).
 
 A trained run is fine-tuned while the smallest weights of every Dense, convolution and
 recurrent kernel are masked to zero, the sparsity rising from 0 to the target along
@@ -12,12 +12,17 @@ so `amc evaluate` and `amc export` take it like any trained run.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 
+import keras
 import numpy as np
 
-from . import features, training
+from ..runtime.atomic import write_json
+from . import models
+from .data import Augment, batches, open_data, split
+from .evaluation import evaluate_run, plot_accuracy, write_tables
+from .record import TrainRecord
 
 SPARSITIES = (0.5, 0.8, 0.9, 0.95)
 # "layer": every kernel cut to the target sparsity (what per-layer pruning tools do);
@@ -27,7 +32,7 @@ SCOPES = ("layer", "global")
 
 def cubic_sparsity(step: int, final: float, end: int, initial: float = 0.0, begin: int = 0,
                    frequency: int = 100) -> float:  # fmt: skip
-    """Target sparsity at training step `step`: 002's equation 3, updated every `frequency`
+    """Target sparsity at training step `step`: Zhang et al. 2021's equation 3, updated every `frequency`
     steps from `begin` and reaching `final` at `end`."""
     if not 0.0 <= initial <= final < 1.0:
         raise ValueError(f"sparsity: need 0 <= initial {initial} <= final {final} < 1")
@@ -40,7 +45,7 @@ def cubic_sparsity(step: int, final: float, end: int, initial: float = 0.0, begi
 
 
 def prunable(model, keep=()) -> list:
-    """The kernels 002 masks: those of Dense, convolution and recurrent layers (no biases,
+    """The kernels Zhang et al. 2021 masks: those of Dense, convolution and recurrent layers (no biases,
     no normalisation statistics), less those of the layers named in `keep`."""
     return [
         v
@@ -50,7 +55,7 @@ def prunable(model, keep=()) -> list:
 
 
 def nonzero(model) -> int:
-    """Parameters that are not zero (002's NNZ), over every weight of the model."""
+    """Parameters that are not zero (Zhang et al. 2021's NNZ), over every weight of the model."""
     return int(sum(np.count_nonzero(np.asarray(w)) for w in model.get_weights()))
 
 
@@ -74,8 +79,6 @@ def _masks(kernels, sparsity: float, scope: str = "layer") -> list[np.ndarray]:
 
 
 def _pruner_callback(final: float, end: int, frequency: int, scope: str, keep):
-    import keras
-
     class Pruner(keras.callbacks.Callback):
         """Raises the masks along the schedule and re-applies them after every
         optimizer step (the update would otherwise revive pruned weights)."""
@@ -116,14 +119,12 @@ def prune(
     keep=(),
     log=print,
 ) -> list[dict]:
-    """002's Table II for a run: fine-tune a pruned copy per sparsity (the schedule reaches
+    """Zhang et al. 2021's Table II for a run: fine-tune a pruned copy per sparsity (the schedule reaches
     the target after 80 % of the steps; the rest recovers at that sparsity), then test
     every copy and the original on the run's test split. `scope` and `keep` (layer names
     left dense) choose what is cut; see SCOPES. Writes out/sparsity_S/ runs,
     table.md, table.csv, accuracy.png and accuracy.json (updated after every sparsity; a
     second call with the same settings reuses the sparsities already done)."""
-    import keras
-
     for s in sparsities:
         if not 0.0 < s < 1.0:
             raise ValueError(f"sparsity {s} must be between 0 and 1")
@@ -140,17 +141,16 @@ def prune(
     if set(keep) - set(names) or not prunable(trained, keep):  # checked before the data is read
         raise ValueError(f"keep: {keep} must name layers of {run_dir}'s model and leave some to prune "
                          f"(its layers: {', '.join(names)})")  # fmt: skip
-    with open(os.path.join(run_dir, "train.json")) as f:
-        info = json.load(f)
-    spec = features.VectorSpec(**info["spec"])
-    data = training.open_data(info["data"], spec.window)
-    train_idx, _, test_idx = training.split(data, info["seed"])
-    augment = training.Augment(**info["config"].get("augment", {}))
+    info = TrainRecord.read(run_dir)
+    spec = info.vector_spec()
+    data = open_data(info.data, spec.window)
+    train_idx, _, test_idx = split(data, info.seed)
+    augment = Augment(**info.config.get("augment", {}))
     steps = len(train_idx) // batch
     end = max(1, int(0.8 * steps * epochs))
     os.makedirs(out, exist_ok=True)
 
-    base = training.evaluate_run(run_dir, data, test_idx)
+    base = evaluate_run(run_dir, data, test_idx)
     base["sparsity"], base["nnz"] = 0.0, base["params"]
     results = [base]
     for s in sparsities:
@@ -168,38 +168,32 @@ def prune(
             log(f"sparsity {s}: already pruned in {run}")
         else:
             model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
-            model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                          metrics=["accuracy"])  # fmt: skip
-            rng = np.random.default_rng(info["seed"])
+            models.compile_for_training(model, lr)
+            rng = np.random.default_rng(info.seed)
 
             def stream(rng=rng):
                 while True:
-                    yield from training.batches(data, train_idx, spec, batch, rng, augment)
+                    yield from batches(data, train_idx, spec, batch, rng, augment)
 
             log(f"sparsity {s}: fine-tuning {epochs} epochs of {steps} steps")
             model.fit(stream(), steps_per_epoch=steps, epochs=epochs, verbose=2, shuffle=False,
                       callbacks=[_pruner_callback(s, end, frequency, scope, keep)])  # fmt: skip
             os.makedirs(run, exist_ok=True)
-            bare = keras.models.clone_model(model)  # saved without the optimizer's state
-            bare.set_weights(model.get_weights())
-            bare.save(os.path.join(run, "model.keras"))
+            models.save_inference(model, os.path.join(run, "model.keras"))
             # train.json last: its presence marks a finished sparsity
-            pruned = {**info, "pruned": {**settings, "nonzero": nonzero(model)}}
-            training.write_json(os.path.join(run, "train.json"), pruned)
-        r = training.evaluate_run(run, data, test_idx)
-        with open(os.path.join(run, "train.json")) as f:
-            r["sparsity"], r["nnz"] = s, json.load(f)["pruned"]["nonzero"]
+            dataclasses.replace(info, pruned={**settings, "nonzero": nonzero(model)}).write(run)
+        r = evaluate_run(run, data, test_idx)
+        r["sparsity"], r["nnz"] = s, TrainRecord.read(run).pruned["nonzero"]
         log(f"sparsity {s}: {r['nnz']:,} non-zero, highest {100 * r['highest']:.2f}%, "
             f"average {100 * r['average']:.2f}%")  # fmt: skip
         results.append(r)
-        _report(out, info["model"], results)  # after every sparsity: long runs show results as they come
+        _report(out, info.model, results)  # after every sparsity: long runs show results as they come
     return results
 
 
 def _done(run: str, settings: dict) -> bool:
     try:
-        with open(os.path.join(run, "train.json")) as f:
-            got = json.load(f).get("pruned", {})
+        got = TrainRecord.read(run).pruned or {}
     except (OSError, ValueError):
         return False
     got = {"scope": "layer", "keep": [], **got}  # runs pruned before these settings existed
@@ -210,10 +204,10 @@ def _report(out: str, model: str, results: list[dict]) -> None:
     head = ["sparsity", "non-zero parameters", "highest", "average"]
     rows = [[f"{r['sparsity']:g}" if r["sparsity"] else "0 (original)", f"{r['nnz']:,}",
              f"{100 * r['highest']:.2f}%", f"{100 * r['average']:.2f}%"] for r in results]  # fmt: skip
-    training.write_tables(out, head, rows)
+    write_tables(out, head, rows)
     curves = [{**r, "name": f"{model} sparsity {r['sparsity']:g}"} for r in results]
-    training.plot_accuracy(curves, os.path.join(out, "accuracy.png"))
-    training.write_json(
+    plot_accuracy(curves, os.path.join(out, "accuracy.png"))
+    write_json(
         os.path.join(out, "accuracy.json"),
         {f"{r['sparsity']:g}": {str(k): v for k, v in r["per_snr"].items()} for r in results},
     )

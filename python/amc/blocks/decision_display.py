@@ -10,6 +10,8 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
+from ..runtime.atomic import AtomicFile
+
 
 class decision_display(gr.sync_block):
     """Shows the decision (from amc.decision's `decision` messages, or the
@@ -97,13 +99,11 @@ class decision_display(gr.sync_block):
     def save_snapshot(self, path: str):
         from PyQt5 import Qt
 
-        from . import dataset
-
         self._refresh()
         win = self.widget.window()
         if win.width() < 1000 or win.height() < 800:  # a first start opens small: show it all
             win.resize(max(win.width(), 1200), max(win.height(), 900))
             Qt.QApplication.processEvents()
         image = win.grab()
-        with dataset.AtomicFile(path) as tmp:
+        with AtomicFile(path) as tmp:
             image.save(tmp, "PNG")

@@ -9,8 +9,9 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from . import bundle as bundles
-from .features import NONFINITE, SILENT
+from ..runtime import bundle as bundles
+from ..runtime import features
+from ..runtime.features import NONFINITE, SILENT, UNNORMALIZED
 
 OUTPUTS = ("probabilities", "index", "both", "messages")
 PORT = "classification"
@@ -18,6 +19,7 @@ TAG = "amc_class"
 # Why a window was not classified; its output is zeros / index -1, tagged amc_flag.
 DROPPED = "dropped"
 MISMATCH = "mismatch"  # vectors of another window or representation than the model's
+OTHER = "flagged"  # an amc_flag value of another block: not classified, counted apart
 LOG_INTERVAL = 5.0  # seconds between drop reports in the log
 # Message keys, interned once: the block builds a dict per window.
 KEYS = {
@@ -41,14 +43,21 @@ class classifier(gr.sync_block):
         live source is never held back; 0 never drops. The backlog can only grow
         to the size of the buffer in front of this block (the vectorizer's output
         buffer), which bounds memory.
-    samp_rate: input sample rate, to time windows from an rx_time tag (rx_rate
-        tags override it); 0 leaves the time out unless rx_rate is seen.
+    samp_rate: input sample rate, to time windows from an rx_time tag; an rx_rate
+        tag (the rate a source really runs at) takes precedence once seen and is
+        logged where it differs (time_rate() says which is used); 0 leaves the
+        time out unless rx_rate is seen.
     tags: put an amc_class tag on every output item.
 
     All windows waiting at a call go to the model together (in chunks of the
-    bundle's batch), never one model call per window. Windows tagged amc_flag by
-    the vectorizer (NaN/Inf, silence) or holding non-finite values are not
-    classified: they are output as zeros / -1, keep their flag, and are counted.
+    bundle's batch), never one model call per window. The input is checked as the
+    vectorizer checks samples: windows tagged amc_flag, non-finite vectors, all-zero
+    vectors (silent) and vectors no vectorizer with the model's normalization could
+    have made (a vector of 1e30 for a unit-power model; counted as mismatched) are
+    not classified: they are output as zeros / -1, keep or get a flag, and are
+    counted. Every window is accounted for:
+        windows() == classified() + nonfinite() + silent() + dropped()
+                     + mismatched() + other_flagged()
     """
 
     def __init__(
@@ -67,12 +76,13 @@ class classifier(gr.sync_block):
     ):
         if outputs not in OUTPUTS:
             raise ValueError(f"outputs {outputs!r} is not one of: {', '.join(OUTPUTS)}")
-        if threads < 1:
-            raise ValueError(f"threads {threads} must be >= 1")
-        if max_backlog < 0:
-            raise ValueError(f"max_backlog {max_backlog} must be >= 0 (0: never drop)")
-        if not samp_rate >= 0:
-            raise ValueError(f"samp_rate {samp_rate} must be >= 0")
+        if not _is_int(threads) or threads < 1:
+            raise ValueError(f"threads {threads!r} must be an integer >= 1")
+        if not _is_int(max_backlog) or max_backlog < 0:
+            raise ValueError(f"max_backlog {max_backlog!r} must be an integer >= 0 (0: never drop)")
+        if not (isinstance(samp_rate, (int, float)) and np.isfinite(samp_rate) and samp_rate >= 0):
+            raise ValueError(f"samp_rate {samp_rate!r} must be a finite number >= 0 (0: unknown)")
+        threads, max_backlog = int(threads), int(max_backlog)
         self.bundle = bundles.load(model)
         self.bundle.check_input(window, representation, layout, normalization)
         spec = self.bundle.spec(window)
@@ -87,7 +97,10 @@ class classifier(gr.sync_block):
         gr.sync_block.__init__(self, "amc_classifier", in_sig=[(np.float32, spec.vlen)], out_sig=out_sig)
         self.runner = self.bundle.runner(window, threads, backend)
         self.outputs, self.max_backlog, self.tags, self.samp_rate = outputs, max_backlog, tags, samp_rate
+        self._tag_rate = None  # from rx_rate tags: what the source says it runs at
+        self.spec = spec
         self.model_name = self.bundle.name
+        self.logger.info(f"model {self.bundle.name} from {self.bundle.path}, window {window}")
         self.port = pmt.intern(PORT)
         self.message_port_register_out(self.port)
         self._tag_key, self._flag_key = pmt.intern(TAG), pmt.intern("amc_flag")
@@ -95,7 +108,9 @@ class classifier(gr.sync_block):
         self._model_pmt = pmt.intern(self.model_name)
         self._time_ref = None  # (window offset, seconds) from the last rx_time
         self._last_log = -np.inf
-        self._counts = dict.fromkeys(("windows", "classified", NONFINITE, SILENT, DROPPED, MISMATCH), 0)
+        counters = ("windows", "classified", NONFINITE, SILENT, DROPPED, MISMATCH, OTHER)
+        self._counts = dict.fromkeys(counters, 0)
+        self._warned_unnormalized = False
         self._expected = {"window": window, "representation": representation, "layout": layout,
                           "normalization": normalization}  # fmt: skip
         self._mismatch = None  # what the vectorizer's amc_spec says differs
@@ -121,8 +136,17 @@ class classifier(gr.sync_block):
         return self._counts[DROPPED]
 
     def mismatched(self) -> int:
-        """Windows refused because the vectorizer's amc_spec differs from the model's."""
+        """Windows refused because the vectorizer's amc_spec differs from the model's, or
+        because the vector is not normalized as the model's vectorizer would make it."""
         return self._counts[MISMATCH]
+
+    def other_flagged(self) -> int:
+        """Windows carrying an amc_flag of another block (not the vectorizer's or this one's)."""
+        return self._counts[OTHER]
+
+    def time_rate(self) -> float:
+        """The sample rate that times windows: the last rx_rate tag's, else samp_rate."""
+        return self._tag_rate if self._tag_rate is not None else self.samp_rate
 
     def model_seconds(self) -> float:
         """Seconds spent in the model runtime."""
@@ -143,7 +167,11 @@ class classifier(gr.sync_block):
             elif key == "amc_spec":
                 self._check_spec(pmt.to_python(t.value))
             elif key == "rx_rate":
-                self.samp_rate = pmt.to_double(t.value)
+                rate = pmt.to_double(t.value)
+                if rate != self._tag_rate and self.samp_rate and rate != self.samp_rate:
+                    self.logger.warn(f"rx_rate tag says {rate:g} samples/s, samp_rate is {self.samp_rate:g}: "
+                                     "windows are timed at the tag's rate")  # fmt: skip
+                self._tag_rate = rate
             elif key == "rx_time":
                 secs = pmt.to_uint64(pmt.tuple_ref(t.value, 0)) + pmt.to_double(pmt.tuple_ref(t.value, 1))
                 rx_time = (i, secs)
@@ -166,6 +194,26 @@ class classifier(gr.sync_block):
                 "(counted as mismatched); give the vectorizer the model's parameters"
             )
 
+    def _check_vectors(self, x, valid, flags):
+        """Vectors not flagged upstream that no vectorizer of the model's spec makes:
+        non-finite, all zeros, or not normalized (features.check_vectors)."""
+        rows = np.flatnonzero(valid)
+        if not len(rows):
+            return
+        found = features.check_vectors(x[rows], self.spec)
+        for i, why in zip(rows, found, strict=True):
+            if why == features.OK:
+                continue
+            why = MISMATCH if why == UNNORMALIZED else why
+            flags[int(i)] = why
+            valid[i] = False
+            self._counts[why] += 1
+            if why == MISMATCH and not self._warned_unnormalized:
+                self._warned_unnormalized = True
+                self.logger.error(f"input vectors are not {self.spec.normalization}-normalized as model "
+                                  f"{self.model_name} expects: not classified (counted as mismatched); "
+                                  "feed the classifier from an amc.vectorizer")  # fmt: skip
+
     def _log_drops(self, count: int):
         now = time.monotonic()
         if now - self._last_log >= LOG_INTERVAL:
@@ -183,26 +231,21 @@ class classifier(gr.sync_block):
         self._counts["windows"] += n
 
         valid = np.ones(n, bool)
+        upstream = {i for i, why in flags.items() if why != MISMATCH}  # tags that propagate by themselves
         if self._mismatch:
-            flags = {i: MISMATCH for i in range(n)}
+            flags, upstream = {i: MISMATCH for i in range(n)}, set()
         for i, why in flags.items():
             valid[i] = False
-            self._counts[why if why in (NONFINITE, SILENT, MISMATCH) else DROPPED] += 1
-        bad = valid & ~np.isfinite(x).all(axis=1)
-        if bad.any():  # vectors that did not come from the vectorizer
-            for i in np.flatnonzero(bad):
-                flags[int(i)] = NONFINITE
-            self._counts[NONFINITE] += int(bad.sum())
-            valid &= ~bad
-        drop = 0
+            self._counts[why if why in (NONFINITE, SILENT, MISMATCH, DROPPED) else OTHER] += 1
+        self._check_vectors(x, valid, flags)
         if self.max_backlog and n > self.max_backlog:
-            drop = n - self.max_backlog
-            newly = valid[:drop]
-            self._counts[DROPPED] += int(newly.sum())
-            for i in np.flatnonzero(newly):
+            newly = np.flatnonzero(valid[: n - self.max_backlog])
+            self._counts[DROPPED] += len(newly)
+            for i in newly:
                 flags[int(i)] = DROPPED
-            valid[:drop] = False
-            self._log_drops(int(newly.sum()))
+            valid[newly] = False
+            if len(newly):
+                self._log_drops(len(newly))
 
         probs = np.zeros((n, len(self.classes)), np.float32)
         rows = np.flatnonzero(valid)
@@ -225,19 +268,20 @@ class classifier(gr.sync_block):
             output_items[0][:] = probs
         if self.outputs in ("index", "both"):
             output_items[-1][:] = index
-        self._annotate(n, base, offsets, flags, probs, index, rows)
+        self._annotate(n, base, offsets, flags, upstream, probs, index, rows)
         return n
 
     def _time_of(self, offset: int):
-        if self._time_ref is None or not self.samp_rate:
+        rate = self.time_rate()
+        if self._time_ref is None or not rate:
             return None
-        return self._time_ref[1] + (float(offset) - self._time_ref[0]) / self.samp_rate
+        return self._time_ref[1] + (float(offset) - self._time_ref[0]) / rate
 
-    def _annotate(self, n, base, offsets, flags, probs, index, rows):
-        """amc_class tags, dropped flags, and the classification messages."""
+    def _annotate(self, n, base, offsets, flags, upstream, probs, index, rows):
+        """amc_class tags, the flags this block set, and the classification messages."""
         outputs = 0 if self.outputs == "messages" else (2 if self.outputs == "both" else 1)
         for i, why in flags.items():
-            if why in (DROPPED, MISMATCH):
+            if i not in upstream:
                 for port in range(outputs):
                     self.add_item_tag(port, base + i, self._flag_key, pmt.intern(why))
         send = pmt.length(self.message_subscribers(self.port)) > 0
@@ -275,13 +319,15 @@ class classifier(gr.sync_block):
         return pmt.dict_add(d, KEYS["model"], self._model_pmt)
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def classify_windows(runner, classes, spec, samples: np.ndarray, hop: int | None = None):
     """Offline twin of the block (amc classify): the windows of a complex stream (or
     pre-cut windows, one per row) through the vectorizer's numpy reference and the
     same bundle runner. Returns (starts, labels, confidence, probabilities); windows
     the vectorizer flags are labelled nonfinite or silent, with confidence 0."""
-    from . import features
-
     if samples.ndim == 2:
         if samples.shape[1] != spec.window:
             raise ValueError(f"windows of {samples.shape[1]} samples; the model takes {spec.window}")

@@ -18,26 +18,38 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
-import hashlib
-import os
+import multiprocessing as mp
 import pickle
-import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 
 import numpy as np
+from gnuradio import blocks, gr
 
-from . import features, signals
-from ._version import __version__
+from .._version import __version__
+from ..amc_python import burst_channel
+from ..blocks.modulation_source import modulation_source
+from ..runtime import features, waveforms
+from ..runtime.atomic import AtomicFile, check_output
+from ..runtime.progress import Progress
+from .readers import file_sha256
 
 CHANNELS = ("rml2016", "awgn", "none")
+
+
 FORMATS = ("pickle", "hdf5")
+
+
 NOISE_FREE_SNR = 100  # label of vectors made with channel "none"
+
+
 SNR_DEFINITION = (
     "Es/N0 in dB, Es = sps * mean signal power per sample; per-sample SNR = Es/N0 - 10 log10(sps)"
 )
+
+
 COMPAT_SNR_DEFINITION = "RML2016 generator: complex noise std 10**(-snr/10) (not an SNR)"
+
 
 # The RML2016 channel at its 200 kHz: 3-path Rician fading (K 4, 1 Hz Doppler). Its
 # carrier and sample-rate offsets are random walks from zero (0.01 Hz per sample, capped
@@ -45,6 +57,8 @@ COMPAT_SNR_DEFINITION = "RML2016 generator: complex noise std 10**(-snr/10) (not
 # +-20 Hz per burst gives that spread. (Offsets to the caps, 0.32 cycles of rotation in
 # a 128-sample window, would make a much harder set than the one the papers report on.)
 RML2016_RATE = 200e3
+
+
 RML2016_OFFSET_HZ = 20.0
 
 
@@ -59,12 +73,12 @@ class Preset:
 
 
 PRESETS = {
-    "rml2016.10a": Preset(signals.RML2016_CLASSES, (8,), (128,), tuple(range(-20, 20, 2)), 1000, "pickle"),
-    "rml2018.01a": Preset(signals.RML2018_CLASSES, (8,), (1024,), tuple(range(-20, 32, 2)), 4096, "hdf5"),
+    "rml2016.10a": Preset(waveforms.RML2016_CLASSES, (8,), (128,), tuple(range(-20, 20, 2)), 1000, "pickle"),
+    "rml2018.01a": Preset(waveforms.RML2018_CLASSES, (8,), (1024,), tuple(range(-20, 32, 2)), 4096, "hdf5"),
     # Rajendran et al.: the 11 RML2016.10a classes at 4 and 8 sps, lengths 128..512, SNR -20..20,
     # 165,000 training + 165,000 test vectors (240 per cell: 332,640)
     "modified": Preset(
-        signals.RML2016_CLASSES, (4, 8), (128, 256, 512), tuple(range(-20, 22, 2)), 240, "hdf5"
+        waveforms.RML2016_CLASSES, (4, 8), (128, 256, 512), tuple(range(-20, 22, 2)), 240, "hdf5"
     ),
 }
 
@@ -88,14 +102,14 @@ class Config:
         if not self.classes:
             raise ValueError("classes: at least one class is needed")
         for c in self.classes:
-            signals.check_params(modulation=c)
+            waveforms.check_params(modulation=c)
         if len(set(self.classes)) != len(self.classes):
             raise ValueError(f"classes: duplicates in {self.classes}")
         if not self.sps:
             raise ValueError("sps: at least one value is needed")
         for s in self.sps:
-            signals.check_params(sps=s)
-        signals.check_params(rolloff=self.rolloff)
+            waveforms.check_params(sps=s)
+        waveforms.check_params(rolloff=self.rolloff)
         if not self.lengths or min(self.lengths) < features.MIN_WINDOW:
             raise ValueError(f"length {self.lengths}: every length must be >= {features.MIN_WINDOW}")
         if not self.snrs:
@@ -182,14 +196,12 @@ def burst_plan(length: int) -> tuple[int, int, int]:
 
 
 def _task_seeds(cfg: Config, task: Task) -> np.random.SeedSequence:
-    cls = signals.ALL_CLASSES.index(task.modulation)
+    cls = waveforms.ALL_CLASSES.index(task.modulation)
     return np.random.SeedSequence([cfg.seed, cls, task.sps, task.length, task.snr + 1000, int(cfg.compat)])
 
 
 def make_channel(cfg: Config, task: Task, burst_len: int, seed: int):
     """The burst_channel block of the configuration, or None for channel 'none'."""
-    from .amc_python import burst_channel
-
     std = noise_std(cfg, task)
     if cfg.channel == "none":
         return None
@@ -202,8 +214,6 @@ def make_channel(cfg: Config, task: Task, burst_len: int, seed: int):
 
 def rml2016_channel(burst_len: int, noise_std: float, seed: int):
     """amc.burst_channel set up as the RML2016 channel (see RML2016_RATE above)."""
-    from .amc_python import burst_channel
-
     return burst_channel(
         burst_len,
         noise_std,
@@ -222,8 +232,6 @@ def rml2016_channel(burst_len: int, noise_std: float, seed: int):
 
 def run_task(cfg: Config, task: Task) -> tuple[Task, np.ndarray]:
     """Generate the `per` complex vectors (per, length) of one task."""
-    from gnuradio import blocks, gr
-
     ss = _task_seeds(cfg, task)
     src_seed, chan_seed, cut_seed = (int(s) for s in ss.generate_state(3, dtype=np.uint32))
     per_burst, skip, burst_len = burst_plan(task.length)
@@ -232,8 +240,8 @@ def run_task(cfg: Config, task: Task) -> tuple[Task, np.ndarray]:
 
     tb = gr.top_block("amc dataset task", catch_exceptions=False)
     # Audio just long enough for the task (it loops), so that short tasks stay cheap.
-    seconds = min(4.0, (warmup + n_bursts * burst_len) / signals.ANALOG_RATE + 0.05)
-    src = signals.modulation_source(task.modulation, task.sps, cfg.rolloff, src_seed, seconds)
+    seconds = min(4.0, (warmup + n_bursts * burst_len) / waveforms.ANALOG_RATE + 0.05)
+    src = modulation_source(task.modulation, task.sps, cfg.rolloff, src_seed, seconds)
     skip_head = blocks.skiphead(gr.sizeof_gr_complex, warmup)
     head = blocks.head(gr.sizeof_gr_complex, n_bursts * burst_len)
     sink = blocks.vector_sink_c(1, n_bursts * burst_len)
@@ -264,45 +272,6 @@ def to_vectors(cfg: Config, windows: np.ndarray, layout: str) -> np.ndarray:
     return vectors
 
 
-# --------------------------------------------------------------------------- writing
-
-
-def check_output(path: str, force: bool) -> None:
-    """Fail before any work when the output cannot or must not be written."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ValueError(f"out: directory {directory} does not exist")
-    if not os.access(directory, os.W_OK):
-        raise ValueError(f"out: directory {directory} is not writable")
-    if os.path.isdir(path):
-        raise ValueError(f"out: {path} is a directory")
-    if os.path.exists(path) and not force:
-        raise ValueError(f"out: {path} exists; allow overwriting it (--force, overwrite=True)")
-
-
-class AtomicFile:
-    """A temporary file beside `path`, renamed onto it on success, removed otherwise."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def __enter__(self) -> str:
-        d, name = os.path.split(os.path.abspath(self.path))
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=d)
-        os.close(fd)
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp made it private
-            os.replace(self.tmp, self.path)
-        elif os.path.exists(self.tmp):
-            os.unlink(self.tmp)
-        return False
-
-
 def attributes(cfg: Config, preset: str | None) -> dict:
     return {
         "classes": list(cfg.classes),
@@ -328,8 +297,6 @@ def _results(cfg: Config, jobs: int) -> Iterator[tuple[Task, np.ndarray]]:
         for t in tasks:
             yield run_task(cfg, t)
         return
-    import multiprocessing as mp
-
     with cf.ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
         pending = []
         it = iter(tasks)
@@ -342,28 +309,6 @@ def _results(cfg: Config, jobs: int) -> Iterator[tuple[Task, np.ndarray]]:
             nxt = next(it, None)
             if nxt is not None:
                 pending.append(pool.submit(run_task, cfg, nxt))
-
-
-class Progress:
-    """A progress bar on stderr (a line every 10 % when stderr is not a terminal)."""
-
-    def __init__(self, total: int, label: str, stream=sys.stderr):
-        self.total, self.label, self.stream = total, label, stream
-        self.done, self.t0, self.last = 0, time.monotonic(), -1
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-
-    def step(self, n: int = 1, extra: str = ""):
-        self.done += n
-        frac = self.done / self.total
-        if not self.tty and int(frac * 10) == self.last and self.done != self.total:
-            return
-        self.last = int(frac * 10)
-        bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-        line = f"{self.label} [{bar}] {self.done}/{self.total} {time.monotonic() - self.t0:6.1f} s {extra}"
-        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
-        if self.tty and self.done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 def generate(
@@ -445,7 +390,7 @@ class Hdf5Vectors:
 
 
 def _write_hdf5(cfg, tmp, results: Iterable, progress, preset) -> int:
-    import h5py
+    import h5py  # not on Debian's python3: only for HDF5 files
 
     rows = cfg.per * len(cfg.classes) * len(cfg.label_snrs) * len(cfg.sps)
     count = 0
@@ -471,105 +416,3 @@ def _write_hdf5(cfg, tmp, results: Iterable, progress, preset) -> int:
             if progress:
                 progress.step()
     return count
-
-
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-# --------------------------------------------------------------------------- reading
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Loads dicts of numpy arrays and nothing else: a pickle can run code on load."""
-
-    ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy.core.numeric", "_frombuffer"),
-        ("numpy._core.numeric", "_frombuffer"),
-        ("_codecs", "encode"),  # Python 2 byte strings inside numpy's state
-        ("copy_reg", "_reconstructor"),
-        ("copyreg", "_reconstructor"),
-    }
-
-    def find_class(self, module, name):
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f"refusing to load {module}.{name}: only numpy arrays may be in a dataset"
-        )
-
-
-def read_pickle(path: str) -> dict:
-    """Read an RML2016-style pickle {(mod, snr): float32 (n, 2, L)} safely."""
-    with open(path, "rb") as f:
-        data = _NumpyOnlyUnpickler(f, encoding="latin1").load()
-    if not isinstance(data, dict) or not data:
-        raise ValueError(f"{path}: not a RML2016-style dataset (expected a non-empty dict)")
-    out = {}
-    for key, value in data.items():
-        if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str | bytes)):
-            raise ValueError(f"{path}: key {key!r} is not (modulation, snr)")
-        if not isinstance(value, np.ndarray) or value.ndim != 3 or value.shape[1] != 2:
-            raise ValueError(f"{path}: value of {key!r} is not an array of shape (n, 2, L)")
-        mod = key[0].decode() if isinstance(key[0], bytes) else key[0]
-        out[(mod, int(key[1]))] = value.astype(np.float32, copy=False)
-    return out
-
-
-def read_hdf5(path: str, length: int | None = None) -> dict:
-    """Read an RML2018-style HDF5 file; returns X, Y, Z (and sps, esn0_db, snr_db when
-    present) and the attributes. Files with several lengths need `length`."""
-    import h5py
-
-    with h5py.File(path, "r") as f:
-        attrs = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in f.attrs.items()}
-        g = f
-        if "X" not in f:
-            lengths = sorted(int(k[1:]) for k in f if k.startswith("L"))
-            if length is None:
-                raise ValueError(f"{path} holds lengths {lengths}: choose one")
-            if f"L{length}" not in f:
-                raise ValueError(f"{path}: no length {length} (has {lengths})")
-            g = f[f"L{length}"]
-        data = {k: g[k][()] for k in ("X", "Y", "Z", "sps", "esn0_db", "snr_db") if k in g}
-    data["attrs"] = attrs
-    return data
-
-
-def info(path: str) -> str:
-    """What a dataset file holds, in a few lines."""
-    with open(path, "rb") as f:
-        magic = f.read(8)
-    if magic.startswith(b"\x89HDF"):
-        import h5py
-
-        lines = [f"{path}: HDF5"]
-        with h5py.File(path, "r") as f:
-            for k, v in f.attrs.items():
-                lines.append(f"  {k}: {v.tolist() if hasattr(v, 'tolist') else v}")
-            groups = [("", f)] if "X" in f else [(k, f[k]) for k in sorted(f)]
-            for name, g in groups:
-                z = g["Z"][:, 0]
-                lines.append(
-                    f"  {name or '/'}: X {g['X'].shape} {g['X'].dtype}, {g['Y'].shape[1]} classes, "
-                    f"SNR {z.min()}..{z.max()} ({len(np.unique(z))} values)"
-                )
-        return "\n".join(lines)
-    data = read_pickle(path)
-    mods = sorted({m for m, _ in data})
-    snrs = sorted({s for _, s in data})
-    shape = next(iter(data.values())).shape
-    n = sum(len(v) for v in data.values())
-    return (
-        f"{path}: RML2016-style pickle\n  {len(mods)} classes: {' '.join(mods)}\n"
-        f"  SNR {snrs[0]}..{snrs[-1]} ({len(snrs)} values)\n  {n} vectors of shape {shape[1:]} float32"
-    )

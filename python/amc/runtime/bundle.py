@@ -4,8 +4,8 @@
 A bundle is a directory holding one LiteRT flatbuffer per input length and
 `bundle.yaml`, the metadata: class names in order, the vectorizer parameters the
 model expects (the same names as amc.vectorizer's), what it was trained on and how,
-and its evaluation. Recurrent layers are exported unrolled with fixed shapes, the
-form LiteRT runs (a dynamic RNN does not convert).
+and its evaluation. This module reads and checks bundles and runs them (LiteRT, or
+the float Keras model on request); ml.export writes them.
 """
 
 from __future__ import annotations
@@ -13,175 +13,25 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import json
 import os
-import shutil
-import tempfile
 
 import numpy as np
 import yaml
 
 from . import features
-from ._version import __version__
 
 FORMAT = 1
 METADATA = "bundle.yaml"
 RUNTIME = "litert"
 DEFAULT_BATCH = 256  # most vectors per model call
-VARIABLE_LENGTHS = (64, 128, 256, 512, 1024)
 KERAS_FILE = "model.keras"  # the float model, for the TensorFlow backend
-SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundles")
+SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bundles")
 DEFAULT = "rml2016_vgg128"  # what "default" names
 
 
-def _unrolled(model):
-    """A copy of `model` whose recurrent layers are unrolled (fixed-length loops)."""
-    import keras
-
-    def clone(layer):
-        cfg = layer.get_config()
-        if isinstance(layer, keras.layers.Bidirectional):
-            for key in ("layer", "backward_layer"):
-                if cfg.get(key):
-                    cfg[key]["config"]["unroll"] = True
-        elif isinstance(layer, keras.layers.RNN):
-            cfg["unroll"] = True
-        return layer.__class__.from_config(cfg)
-
-    copy = keras.models.clone_model(model, clone_function=clone)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
-QUANTIZATIONS = ("none", "int8", "int8-weights")
-QUANTIZATION_NAMES = {
-    "none": "none (float32)",
-    "int8": "int8 (post-training)",
-    "int8-weights": "int8 weights, float activations (post-training)",
-}
-
-
-def to_litert(model, shape: tuple[int, ...], quantization: str = "none", calibration=None) -> bytes:
-    """Convert a Keras model to a LiteRT flatbuffer for inputs (any batch, *shape).
-
-    Post-training quantisation (004, section VI-E): "int8" quantises weights and
-    activations, their ranges calibrated on `calibration` (vectors (k, *shape));
-    "int8-weights" only the weights (activations stay float: recurrent state keeps
-    its precision). Inputs and outputs stay float, so the blocks use either unchanged.
-    """
-    import tensorflow as tf
-
-    fixed = _unrolled(model)
-    with tempfile.TemporaryDirectory() as d:
-        fixed.export(d, format="tf_saved_model", input_signature=[tf.TensorSpec([None, *shape], tf.float32)],
-                     verbose=False)  # fmt: skip
-        converter = tf.lite.TFLiteConverter.from_saved_model(d)
-        if quantization != "none":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if quantization == "int8":
-            converter.representative_dataset = lambda: ([v[None]] for v in calibration.astype(np.float32))
-        return converter.convert()
-
-
-def _sha256(path: str) -> str:
+def sha256(path: str) -> str:
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
-
-
-def export(
-    run_dir: str,
-    out: str,
-    batch: int = DEFAULT_BATCH,
-    lengths=None,
-    evaluation=None,
-    force=False,
-    quantization: str = "none",
-    int8_calibration: dict | None = None,
-) -> dict:
-    """Write the bundle of a trained run (amc train's directory) to `out`, atomically.
-    quantization: one of QUANTIZATIONS (see to_litert); "int8" needs int8_calibration,
-    {length: vectors}."""
-    import keras
-
-    from . import models
-
-    if quantization not in QUANTIZATIONS:
-        raise ValueError(f"quantization: {quantization!r} is not one of {', '.join(QUANTIZATIONS)}")
-    if os.path.exists(out) and not force:
-        raise ValueError(f"out: {out} exists; allow overwriting it (--force)")
-    with open(os.path.join(run_dir, "train.json")) as f:
-        info = json.load(f)
-    model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
-    spec = features.VectorSpec(**info["spec"])
-    if lengths is None:
-        lengths = VARIABLE_LENGTHS if info["variable_length"] else (spec.window,)
-    if not info["variable_length"] and tuple(lengths) != (spec.window,):
-        raise ValueError(f"lengths: model {info['model']} takes only {spec.window}")
-    if quantization == "int8" and not all(len((int8_calibration or {}).get(n, ())) for n in lengths):
-        raise ValueError("int8_calibration: int8 quantisation needs calibration vectors for every length")
-    parent = os.path.dirname(os.path.abspath(out))
-    tmp = tempfile.mkdtemp(prefix=".bundle.", dir=parent)
-    try:
-        files = {}
-        for n in lengths:
-            s = dataclasses.replace(spec, window=n)
-            fixed = model
-            if info["variable_length"]:
-                # unrolling needs a known length: the same weights in a fixed-length copy
-                fixed = models.build(info["model"], len(info["classes"]), n)
-                fixed.set_weights(model.get_weights())
-            flat = to_litert(fixed, s.shape, quantization, (int8_calibration or {}).get(n))
-            # Unrolled recurrent graphs repeat one step's ops per sample: gzip halves them
-            # (weights alone barely compress, so convolutional models stay plain).
-            packed = gzip.compress(flat, 9, mtime=0)
-            name = f"model_{n}.tflite"
-            if len(packed) < 0.75 * len(flat):
-                name, flat = name + ".gz", packed
-            with open(os.path.join(tmp, name), "wb") as f:
-                f.write(flat)
-            files[n] = {"file": name, "sha256": _sha256(os.path.join(tmp, name))}
-        # the weights without the optimizer's state: a third of the size
-        # (a fresh build: a clone of a compiled model can keep the optimizer's variables)
-        bare = models.build(
-            info["model"], len(info["classes"]), None if info["variable_length"] else spec.window
-        )
-        bare.set_weights(model.get_weights())
-        bare.save(os.path.join(tmp, KERAS_FILE))
-        meta = {
-            "format": FORMAT,
-            "name": info["model"],
-            "runtime": RUNTIME,
-            "quantization": QUANTIZATION_NAMES[quantization],
-            "batch": batch,
-            "classes": list(info["classes"]),
-            "input": {
-                "representation": spec.representation,
-                "layout": spec.layout,
-                "normalization": spec.normalization,
-                "lengths": [int(n) for n in lengths],
-                "files": {int(n): v for n, v in files.items()},
-            },
-            "keras": {"file": KERAS_FILE, "sha256": _sha256(os.path.join(tmp, KERAS_FILE))},
-            "trained_on": {
-                "data": os.path.basename(info["data"]),
-                "data_sha256": info["data_sha256"],
-                "length": spec.window,
-                **info.get("data_attrs", {}),
-            },
-            "training": {"command": info["command"], "seed": info["seed"], "params": info["params"]},
-            "evaluation": evaluation or {},
-            "generator": f"gr-amc {__version__}",
-        }
-        with open(os.path.join(tmp, METADATA), "w") as f:
-            yaml.safe_dump(meta, f, sort_keys=False)
-        if os.path.exists(out):
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-        os.chmod(out, 0o755)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return meta
 
 
 class BundleError(ValueError):
@@ -248,9 +98,17 @@ class Bundle:
         shape = self.spec(length).shape
         if backend == "tensorflow":
             _need("keras" in self.meta, self.path, "has no Keras model for the tensorflow backend")
-            return KerasRunner(os.path.join(self.path, self.meta["keras"]["file"]), self.meta["batch"], shape)
+            runner = KerasRunner(
+                os.path.join(self.path, self.meta["keras"]["file"]), self.meta["batch"], shape
+            )
+            runner.check_shapes(self, length)
+            return runner
+        if not _is_int(threads) or threads < 1:
+            raise BundleError(f"threads {threads!r} must be an integer >= 1")
         entry = self.meta["input"]["files"][length]
-        return Runner(os.path.join(self.path, entry["file"]), self.meta["batch"], shape, threads)
+        runner = Runner(os.path.join(self.path, entry["file"]), self.meta["batch"], shape, threads)
+        runner.check_shapes(self, length)
+        return runner
 
 
 def shipped() -> list[str]:
@@ -263,16 +121,27 @@ def shipped() -> list[str]:
 
 
 def resolve(model: str) -> str:
-    """The directory of `model`: "default", a shipped bundle's name, or a path."""
+    """The directory of `model`: "default", a shipped bundle's name, or a path. Shipped names
+    win over a directory of the same name in the current directory (write ./default to
+    mean that one), so that a stray folder cannot replace the model a flowgraph asks for."""
+    if not isinstance(model, str) or not model:
+        raise BundleError(f"model {model!r} must be a bundle directory or a shipped model's name")
     name = DEFAULT if model == "default" else model
     if name in shipped():
         return os.path.join(SHIPPED_DIR, name)
     if os.path.isdir(model):
         return model
+    what = "does not exist" if not os.path.exists(model) else "is not a directory"
     raise BundleError(
-        f"model {model!r} is neither a bundle directory nor a shipped model "
-        f"(shipped: {', '.join(shipped()) or 'none installed'}; 'default' is {DEFAULT})"
+        f"model {model!r} is neither a shipped model (shipped: {', '.join(shipped()) or 'none installed'}; "
+        f"'default' is {DEFAULT}) nor a bundle directory ({model} {what})"
     )
+
+
+def _inside(path: str, name: str) -> bool:
+    """Whether `name` in bundle `path` is, after links, a file inside the bundle."""
+    root = os.path.realpath(path)
+    return os.path.commonpath([root, os.path.realpath(os.path.join(path, name))]) == root
 
 
 def _check_file(path: str, entry, what: str, suffixes: tuple[str, ...]) -> None:
@@ -285,15 +154,18 @@ def _check_file(path: str, entry, what: str, suffixes: tuple[str, ...]) -> None:
     )
     full = os.path.join(path, name)
     _need(os.path.isfile(full), path, f"model file {name} is missing")
-    _need(_sha256(full) == entry["sha256"], path, f"model file {name} does not match its checksum")
+    _need(_inside(path, name), path, f"model file {name} is a link to a file outside the bundle")
+    _need(sha256(full) == entry["sha256"], path, f"model file {name} does not match its checksum")
 
 
 def load(path: str) -> Bundle:
     """Read and check a bundle (a directory, "default" or a shipped name); raises
     BundleError naming what is wrong."""
-    path = resolve(path) if not os.path.isdir(path) else path
+    path = resolve(path)
     meta_path = os.path.join(path, METADATA)
     _need(os.path.isfile(meta_path), path, f"has no {METADATA}")
+    # no checksum covers bundle.yaml itself: it must be the bundle's own file
+    _need(not os.path.islink(meta_path), path, f"{METADATA} is a symbolic link")
     try:
         with open(meta_path) as f:
             meta = yaml.safe_load(f)  # plain data only: no Python objects from YAML tags
@@ -302,9 +174,17 @@ def load(path: str) -> Bundle:
     _need(isinstance(meta, dict), path, f"{METADATA} is not a mapping")
     for key in ("format", "name", "runtime", "batch", "classes", "input"):
         _need(key in meta, path, f"{METADATA} lacks '{key}'")
-    _need(meta["format"] == FORMAT, path, f"format {meta['format']!r} is not {FORMAT}")
+    _need(
+        _is_int(meta["format"]) and meta["format"] == FORMAT,
+        path,
+        f"format {meta['format']!r} is not {FORMAT}",
+    )
     _need(meta["runtime"] == RUNTIME, path, f"runtime {meta['runtime']!r} is not {RUNTIME}")
-    _need(isinstance(meta["batch"], int) and meta["batch"] >= 1, path, "batch must be a positive integer")
+    _need(
+        _is_int(meta["batch"]) and meta["batch"] >= 1,
+        path,
+        f"batch {meta['batch']!r} must be a positive integer",
+    )
     classes = meta["classes"]
     _need(isinstance(classes, list) and len(classes) >= 2 and all(isinstance(c, str) for c in classes),
           path, "classes must be a list of at least two names")  # fmt: skip
@@ -318,13 +198,15 @@ def load(path: str) -> Bundle:
         path,
         f"unknown representation {i['representation']!r}",
     )
+    # a mag_fft vector needs fft_size and fft_avg, which bundles do not carry
+    _need(i["representation"] != "mag_fft", path, "representation mag_fft is not supported in bundles")
     _need(i["layout"] in features.LAYOUTS, path, f"unknown layout {i['layout']!r}")
     _need(
         i["normalization"] in features.NORMALIZATIONS, path, f"unknown normalization {i['normalization']!r}"
     )
     _need(isinstance(i["lengths"], list) and i["lengths"], path, "input lengths must be a non-empty list")
     for n in i["lengths"]:
-        _need(isinstance(n, int) and n >= features.MIN_WINDOW, path, f"bad input length {n!r}")
+        _need(_is_int(n) and n >= features.MIN_WINDOW, path, f"bad input length {n!r}")
         _check_file(
             path,
             i["files"].get(n) if isinstance(i["files"], dict) else None,
@@ -334,6 +216,10 @@ def load(path: str) -> Bundle:
     if "keras" in meta:
         _check_file(path, meta["keras"], "the Keras model", (".keras",))
     return Bundle(path, meta)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _pow2_at_least(n: int) -> int:
@@ -359,6 +245,13 @@ class Runner:
         self._make = Interpreter
         self._interpreters: dict[int, tuple] = {}
         self._get(1)  # a corrupt model fails here, at construction
+
+    def check_shapes(self, b: Bundle, length: int) -> None:
+        """Refuse a model whose input or output contradicts the bundle's metadata."""
+        it = self._interpreters[1][0]
+        declared = [int(d) for d in it.get_input_details()[0]["shape_signature"][1:]]
+        outputs = int(it.get_output_details()[0]["shape"][-1])
+        _check_model_shapes(b, length, declared, outputs, self.model_path)
 
     def _get(self, size: int):
         if size not in self._interpreters:
@@ -398,11 +291,15 @@ class KerasRunner:
     def __init__(self, model_path: str, batch: int, shape: tuple[int, ...]):
         import keras
 
-        self.batch, self.shape = batch, tuple(shape)
+        self.model_path, self.batch, self.shape = model_path, batch, tuple(shape)
         try:
             self.model = keras.saving.load_model(model_path, safe_mode=True)
         except Exception as e:  # keras raises many types for a corrupt or unsafe file
             raise BundleError(f"model {model_path} does not load in Keras (safe mode): {e}") from None
+
+    def check_shapes(self, b: Bundle, length: int) -> None:
+        declared = [-1 if d is None else int(d) for d in self.model.input_shape[1:]]
+        _check_model_shapes(b, length, declared, int(self.model.output_shape[-1]), self.model_path)
 
     def predict(self, vectors: np.ndarray) -> np.ndarray:
         x = np.asarray(vectors, np.float32).reshape(-1, *self.shape)
@@ -411,3 +308,23 @@ class KerasRunner:
             for i in range(0, len(x), self.batch)
         ]
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def _check_model_shapes(b: Bundle, length: int, declared: list[int], outputs: int, model_path: str) -> None:
+    """The model takes vectors of the bundle's shape at `length` (-1: any size, the
+    variable-length models) and gives one probability per class of bundle.yaml."""
+    expected = list(b.spec(length).shape)
+    fits = len(declared) == len(expected) and all(
+        d in (-1, e) for d, e in zip(declared, expected, strict=True)
+    )
+    if not fits:
+        raise BundleError(
+            f"bundle {b.path}: {METADATA} says length {length} "
+            f"({b.meta['input']['layout']}: vectors of shape "
+            f"{tuple(expected)}), but model {os.path.basename(model_path)} takes {tuple(declared)}"
+        )
+    if outputs != len(b.classes):
+        raise BundleError(
+            f"bundle {b.path}: {METADATA} lists {len(b.classes)} classes, but model "
+            f"{os.path.basename(model_path)} gives {outputs} outputs"
+        )

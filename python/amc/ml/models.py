@@ -14,7 +14,7 @@ from collections.abc import Callable
 import keras
 from keras import layers, ops
 
-from .features import VectorSpec
+from ..runtime.features import VectorSpec
 
 PACKAGE = "gr_amc"
 
@@ -65,13 +65,13 @@ class SparseWeighting2D(layers.Layer):
         return {**super().get_config(), "reduction": self.reduction, "kernel": self.kernel, "l1": self.l1}
 
 
-# ---- 003's flow-based signal enhancement: invertible layers on (batch, L, C) sequences.
+# ---- Wang et al.'s flow-based signal enhancement: invertible layers on (batch, L, C) sequences.
 # Each has `inverse`, which the tests use to prove the enhancement is a normalizing flow.
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class ActNorm(layers.Layer):
-    """y = s * x + b per channel, s = exp(log_s) > 0 (003 Table 1). Starts as the identity:
+    """y = s * x + b per channel, s = exp(log_s) > 0 (Wang et al. Table 1). Starts as the identity:
     inputs arrive at unit power already (rms normalization)."""
 
     def build(self, input_shape):
@@ -104,7 +104,7 @@ class InvertibleConv1x1(layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class AffineCoupling(layers.Layer):
-    """003 Table 2: split the channels in halves a, b; a' = a + g1(b); b' = b * s(a') + t(a'),
+    """Wang et al. Table 2: split the channels in halves a, b; a' = a + g1(b); b' = b * s(a') + t(a'),
     s = exp(tanh(.)) in [1/e, e]. g1 and (s, t) are small per-sample MLPs ("Dense blocks");
     their last layers start at zero, so the coupling starts as the identity."""
 
@@ -151,7 +151,7 @@ class AffineCoupling(layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class IQCorrection(layers.Layer):
-    """003's phase correction (eq. 5, 6): estimated 2x2 matrix [[a, b], [c, d]] and offset
+    """Wang et al.'s phase correction (eq. 5, 6): estimated 2x2 matrix [[a, b], [c, d]] and offset
     (e, f) undo rotation, I/Q imbalance and DC shift: y = (I + D) x + t. Takes the signal and
     the six estimates (zero at the start: the identity)."""
 
@@ -163,7 +163,7 @@ class IQCorrection(layers.Layer):
 
 
 def flow_enhancement(x, window: int, steps: int = 4, hidden: int = 93):
-    """003's signal enhancement: two downscale blocks, each a squeeze (two consecutive
+    """Wang et al.'s signal enhancement: two downscale blocks, each a squeeze (two consecutive
     samples side by side: twice the channels, half the length) and `steps` steps of flow
     (actnorm, invertible 1x1 convolution, affine coupling); then back to (N, 2)."""
     if window % 4:
@@ -184,7 +184,7 @@ def _head(x, n_classes):
 
 
 def cnn2(n_classes: int, window: int) -> keras.Model:
-    """O'Shea's 2-layer CNN as used in 000 and 001: (2, N) input."""
+    """O'Shea's 2-layer CNN as used in Jiang and Liu: (2, N) input."""
     inp = keras.Input((2, window), name="iq")
     x = layers.Reshape((2, window, 1))(inp)
     x = layers.Conv2D(256, (1, 3), padding="same", activation="relu")(x)
@@ -198,7 +198,7 @@ def cnn2(n_classes: int, window: int) -> keras.Model:
 
 
 def cnn_lstm(n_classes: int, window: int) -> keras.Model:
-    """000: two Conv1D + BatchNorm + pooling + dropout 0.3 blocks, then two
+    """Jiang: two Conv1D + BatchNorm + pooling + dropout 0.3 blocks, then two
     bidirectional LSTMs of 128 (the first returning sequences), dense, softmax."""
     inp = keras.Input((window, 2), name="iq")
     x = inp
@@ -214,7 +214,7 @@ def cnn_lstm(n_classes: int, window: int) -> keras.Model:
 
 
 def cldnn(n_classes: int, window: int) -> keras.Model:
-    """001: convolutions (with batch norm and ReLU) feeding an LSTM, then dense layers."""
+    """Liu: convolutions (with batch norm and ReLU) feeding an LSTM, then dense layers."""
     inp = keras.Input((window, 2), name="iq")
     x = inp
     for _ in range(2):
@@ -228,7 +228,7 @@ def cldnn(n_classes: int, window: int) -> keras.Model:
 
 
 def pet_cgdnn(n_classes: int, window: int) -> keras.Model:
-    """002: phase estimator (Flatten + linear Dense(1)), rotation y e^{-j phi}, Conv 75
+    """Zhang et al. 2021: phase estimator (Flatten + linear Dense(1)), rotation y e^{-j phi}, Conv 75
     (2x8), Conv 25 (1x5), GRU 128, Dense(C). Input (N, 2); the paper's (2, N) kernels
     become (8, 2) and (5, 1) here, with the same weights and count."""
     inp = keras.Input((window, 2), name="iq")
@@ -243,7 +243,7 @@ def pet_cgdnn(n_classes: int, window: int) -> keras.Model:
 
 
 def lstm_ap(n_classes: int, window: int | None = None) -> keras.Model:
-    """004: two LSTM layers of 128 on amplitude-phase input of any length."""
+    """Rajendran et al. 2018: two LSTM layers of 128 on amplitude-phase input of any length."""
     inp = keras.Input((window, 2), name="amp_phase")
     x = layers.LSTM(128, return_sequences=True)(inp)
     x = layers.LSTM(128)(x)
@@ -251,7 +251,7 @@ def lstm_ap(n_classes: int, window: int | None = None) -> keras.Model:
 
 
 def gru2(n_classes: int, window: int) -> keras.Model:
-    """The two-layer GRU baseline of 002 and 003."""
+    """The two-layer GRU baseline of Zhang et al. 2021 and Wang et al."""
     inp = keras.Input((window, 2), name="iq")
     x = layers.GRU(128, return_sequences=True)(inp)
     x = layers.GRU(128)(x)
@@ -259,7 +259,7 @@ def gru2(n_classes: int, window: int) -> keras.Model:
 
 
 def jnnet(n_classes: int, window: int, enhance: bool = False) -> keras.Model:
-    """003 without its signal enhancement: Conv 64 (6x2) and Conv 32 (3x1), each followed
+    """Wang et al. without its signal enhancement: Conv 64 (6x2) and Conv 32 (3x1), each followed
     by the L1-sparse channel + spatial weighting (2DSWM), GRU 128, GRU 64, Dense."""
     inp = keras.Input((window, 2), name="iq")
     x = inp
@@ -279,9 +279,9 @@ def jnnet(n_classes: int, window: int, enhance: bool = False) -> keras.Model:
 
 
 def se_jnnet(n_classes: int, window: int) -> keras.Model:
-    """003's SE-JNNet: the flow-based enhancement and the I/Q (phase) correction in front
-    of JNNet, trained jointly by the classification loss (003's "collaborative training").
-    276,727 parameters for 11 classes at 128; 003's Table 6 says 277,716 without giving the
+    """Wang et al.'s SE-JNNet: the flow-based enhancement and the I/Q (phase) correction in front
+    of JNNet, trained jointly by the classification loss (Wang et al.'s "collaborative training").
+    276,727 parameters for 11 classes at 128; Wang et al.'s Table 6 says 277,716 without giving the
     width of the coupling networks (93 here is the nearest)."""
     return jnnet(n_classes, window, enhance=True)
 
@@ -307,6 +307,40 @@ def vgg_cnn(n_classes: int, window: int) -> keras.Model:
     return keras.Model(inp, _head(x, n_classes), name="vgg_cnn")
 
 
+def _residual(x, filters: int, kernel: int):
+    """Two convolutions with batch norm and a skip connection (a 1x1 projection when the
+    width changes), ReLU after the sum."""
+    skip = x
+    if x.shape[-1] != filters:
+        skip = layers.Conv1D(filters, 1, use_bias=False)(x)
+        skip = layers.BatchNormalization()(skip)
+    y = layers.Conv1D(filters, kernel, padding="same", use_bias=False)(x)
+    y = layers.BatchNormalization()(y)
+    y = layers.Activation("relu")(y)
+    y = layers.Conv1D(filters, kernel, padding="same", use_bias=False)(y)
+    y = layers.BatchNormalization()(y)
+    return layers.Activation("relu")(layers.Add()([skip, y]))
+
+
+def res_cnn(n_classes: int, window: int) -> keras.Model:
+    """gr-amc's compact residual CNN for live use: a 7-tap stem, then residual stages of
+    32 (5 taps), 64 and 96 (3 taps) filters, halving the time axis before each, and
+    global average and max pooling into Dense 128: about 2.2 M multiply-adds per
+    128-sample window (vgg_cnn: 1.5 M), 110 k parameters whatever the window. Global
+    pooling makes it indifferent to where in the window a feature falls."""
+    inp = keras.Input((window, 2), name="iq")
+    x = layers.Conv1D(32, 7, padding="same", use_bias=False)(inp)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    for filters, kernel in ((32, 5), (64, 3), (96, 3)):
+        x = layers.MaxPooling1D(2)(x)
+        x = _residual(x, filters, kernel)
+    x = layers.Concatenate()([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.2)(x)
+    return keras.Model(inp, _head(x, n_classes), name="res_cnn")
+
+
 @dataclasses.dataclass(frozen=True)
 class ZooEntry:
     build: Callable[..., keras.Model]
@@ -324,15 +358,18 @@ class ZooEntry:
 # I/Q models see unit mean power per sample ("rms"): values near 1 train much faster
 # than unit-energy windows (values near 1/sqrt(N)), and the scale does not depend on N.
 MODELS = {
-    "cnn2": ZooEntry(cnn2, "iq", "channels_first", "rms", paper="000/001 (O'Shea)"),
-    "cnn_lstm": ZooEntry(cnn_lstm, "iq", "channels_last", "rms", paper="000"),
-    "cldnn": ZooEntry(cldnn, "iq", "channels_last", "rms", paper="001"),
-    "pet_cgdnn": ZooEntry(pet_cgdnn, "iq", "channels_last", "rms", paper="002"),
-    "lstm_ap": ZooEntry(lstm_ap, "amp_phase", "channels_last", "l2", variable_length=True, paper="004"),
-    "gru2": ZooEntry(gru2, "iq", "channels_last", "rms", paper="002/003"),
-    "jnnet": ZooEntry(jnnet, "iq", "channels_last", "rms", paper="003"),
-    "se_jnnet": ZooEntry(se_jnnet, "iq", "channels_last", "rms", paper="003"),
+    "cnn2": ZooEntry(cnn2, "iq", "channels_first", "rms", paper="O'Shea et al. 2016, as in Jiang and Liu"),
+    "cnn_lstm": ZooEntry(cnn_lstm, "iq", "channels_last", "rms", paper="Jiang"),
+    "cldnn": ZooEntry(cldnn, "iq", "channels_last", "rms", paper="Liu"),
+    "pet_cgdnn": ZooEntry(pet_cgdnn, "iq", "channels_last", "rms", paper="Zhang et al. 2021"),
+    "lstm_ap": ZooEntry(
+        lstm_ap, "amp_phase", "channels_last", "l2", variable_length=True, paper="Rajendran et al. 2018"
+    ),
+    "gru2": ZooEntry(gru2, "iq", "channels_last", "rms", paper="Zhang et al. 2021 and Wang et al."),
+    "jnnet": ZooEntry(jnnet, "iq", "channels_last", "rms", paper="Wang et al."),
+    "se_jnnet": ZooEntry(se_jnnet, "iq", "channels_last", "rms", paper="Wang et al."),
     "vgg_cnn": ZooEntry(vgg_cnn, "iq", "channels_last", "rms", paper="O'Shea et al. 2018"),
+    "res_cnn": ZooEntry(res_cnn, "iq", "channels_last", "rms", paper="gr-amc"),
 }
 
 
@@ -347,3 +384,18 @@ def build(name: str, n_classes: int, window: int | None) -> keras.Model:
     if n_classes < 2:
         raise ValueError(f"n_classes {n_classes} must be >= 2")
     return entry.build(n_classes, window)
+
+
+def compile_for_training(model: keras.Model, lr: float) -> keras.Model:
+    """The one optimiser, loss and metric of training and fine-tuning (pruning) runs."""
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])  # fmt: skip
+    return model
+
+
+def save_inference(model: keras.Model, path: str) -> None:
+    """Save architecture and weights without the optimizer's state (a third of the size):
+    a clone is a new, uncompiled model, so it has no optimizer to save."""
+    bare = keras.models.clone_model(model)
+    bare.set_weights(model.get_weights())
+    bare.save(path)

@@ -19,10 +19,12 @@ import numpy as np
 import pmt
 from gnuradio import blocks, gr
 
-from . import bundle as bundles
-from . import dataset, signals
-from .amc_python import vectorizer
-from .classifier import classifier
+from ..amc_python import vectorizer
+from ..blocks.classifier import classifier
+from ..blocks.modulation_source import modulation_source
+from ..datasets.generate import esn0_noise_std
+from ..runtime import bundle as bundles
+from ..runtime import features
 
 
 def rss_mb() -> float:
@@ -36,14 +38,14 @@ def rss_mb() -> float:
 def test_signal(n: int, sps: int, seed: int = 0) -> np.ndarray:
     """QPSK at `sps` with noise at 20 dB Es/N0: what a live source gives."""
     tb = gr.top_block()
-    src = signals.modulation_source("QPSK", sps, seed=seed)
+    src = modulation_source("QPSK", sps, seed=seed)
     head = blocks.head(gr.sizeof_gr_complex, n)
     sink = blocks.vector_sink_c()
     tb.connect(src, head, sink)
     tb.run()
     x = np.array(sink.data(), np.complex64)
     rng = np.random.default_rng(seed)
-    std = dataset.esn0_noise_std(20.0, sps)
+    std = esn0_noise_std(20.0, sps)
     noise = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) * (std / np.sqrt(2))
     return (x + noise).astype(np.complex64)
 
@@ -73,8 +75,6 @@ def throughput(b: bundles.Bundle, data: np.ndarray, windows: int, threads: int) 
 
 def keras_rate(b: bundles.Bundle, data: np.ndarray, windows: int, batch_size: int | None) -> float:
     """Windows/s of the bundle's Keras model.predict on the same vectors."""
-    from . import features
-
     model = b.runner(b.lengths[0], backend="tensorflow").model
     vectors, _, _ = features.vectorize(np.resize(data, windows * b.lengths[0]), b.spec(b.lengths[0]))
     model.predict(vectors[:256], verbose=0, batch_size=batch_size)  # build and trace first

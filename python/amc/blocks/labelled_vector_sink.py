@@ -8,8 +8,10 @@ import os
 import numpy as np
 from gnuradio import gr
 
-from . import dataset, signals
-from ._version import __version__
+from .._version import __version__
+from ..datasets import generate as dataset
+from ..runtime import waveforms
+from ..runtime.atomic import AtomicFile, check_output
 
 
 class labelled_vector_sink(gr.sync_block):
@@ -39,10 +41,10 @@ class labelled_vector_sink(gr.sync_block):
         )
         if modulation not in class_list:
             raise ValueError(f"modulation {modulation!r} is not in classes: {' '.join(class_list)}")
-        signals.check_params(sps=sps)
+        waveforms.check_params(sps=sps)
         if count < 1:
             raise ValueError(f"count {count} must be >= 1")
-        dataset.check_output(path, overwrite)
+        check_output(path, overwrite)
         self.path, self.length, self.count = path, length, count
         self.modulation, self.classes, self.esn0_db, self.sps = modulation, class_list, esn0_db, sps
         self.vectors = np.zeros((count, length, 2), np.float32)
@@ -76,7 +78,7 @@ class labelled_vector_sink(gr.sync_block):
 
         n = self.received
         snr_db = self.esn0_db - 10 * np.log10(self.sps)
-        with dataset.AtomicFile(self.path) as tmp, h5py.File(tmp, "w", libver="v110") as f:
+        with AtomicFile(self.path) as tmp, h5py.File(tmp, "w", libver="v110") as f:
             f.attrs.update(
                 {
                     "classes": list(self.classes),

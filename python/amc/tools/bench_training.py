@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`amc bench training`: seconds per training epoch of every zoo model on a set the size
 of RML2016.10a (220,000 vectors, 6:2:2 split: 132,000 training vectors), from timed
-training steps at the papers' batch of 400 (002's Table I column)."""
+training steps at the papers' batch of 400 (Zhang et al. 2021's Table I column)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from . import models
+from ..ml import models
 
 RML2016_TRAIN_VECTORS = 132_000
 

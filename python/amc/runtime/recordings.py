@@ -11,7 +11,7 @@ import struct
 
 import numpy as np
 
-from . import dataset
+from .atomic import AtomicFile
 
 SIGMF_TYPES = {  # core:datatype -> (numpy dtype of one component, scale to +-1)
     "cf32_le": ("<f4", 1.0),
@@ -160,6 +160,6 @@ def annotate_sigmf(meta_path: str, segs: list[dict], model: str, generator: str)
         for s in segs
     ]
     meta["annotations"] = sorted(kept + ours, key=lambda a: a.get("core:sample_start", 0))
-    with dataset.AtomicFile(meta_path) as tmp, open(tmp, "w") as f:
+    with AtomicFile(meta_path) as tmp, open(tmp, "w") as f:
         json.dump(meta, f, indent=2)
     return len(ours)

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""GNU Radio blocks written in Python: what a flowgraph (and GRC's [AMC] category) uses.
+
+- classifier: vectors -> class probabilities, index, tags and messages (a frozen bundle)
+- decision_display: the Qt label and class bars of the live GUI
+- json_sink: decision messages as JSON lines
+- labelled_vector_sink: vectors of known class and SNR into an RML2018-layout HDF5 file
+- modulation_source: a signal of any RadioML class (hier block)
+
+The C++ blocks (vectorizer, decision, burst_channel) come from the bindings.
+May import runtime/ and datasets/, GNU Radio, numpy, PMT and (in the display only) Qt;
+never TensorFlow or Keras: a flowgraph runs on LiteRT alone (tests/test_layout.py).
+"""
+
+from .modulation_source import modulation_source  # noqa: I001 (before the sink, which needs it)
+from .classifier import classifier
+from .decision_display import decision_display
+from .json_sink import json_sink
+from .labelled_vector_sink import labelled_vector_sink
+
+__all__ = ["classifier", "decision_display", "json_sink", "labelled_vector_sink", "modulation_source"]

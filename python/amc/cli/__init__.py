@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""`amc`: the gr-amc command line, one module per command group.
+
+amc demo                 the main job on its built-in default signal      (cli.demo)
+amc classify REC         classify a recording with a model bundle          (cli.classify)
+amc models               the shipped model bundles                         (cli.classify)
+amc dataset ...          RadioML-style datasets (generate, info)           (cli.dataset)
+amc train / evaluate / export / quantize / prune   the model zoo           (cli.zoo)
+amc bench ...            benchmarks                                        (cli.bench)
+amc version
+
+May import every layer; TensorFlow (ml/) only inside the commands that need it, so
+that `amc --help`, `amc models` and `amc classify` start without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import sys
+
+# TensorFlow's C++ start-up chatter is not for the command line's users.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .._version import __version__  # noqa: E402
+from . import bench, classify, dataset, demo, zoo  # noqa: E402
+
+GROUPS = (demo, bench, dataset, zoo, classify)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="amc", description="gr-amc: modulation classification for GNU Radio"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.add_commands(sub)
+    p = sub.add_parser("version", help="print the gr-amc version")
+    p.set_defaults(func=lambda args: print(__version__) or 0)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError, pickle.UnpicklingError) as e:  # BundleError is a ValueError
+        print(f"amc: error: {e}", file=sys.stderr)
+        return 2

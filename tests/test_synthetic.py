@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The on-the-fly training generator (datasets.synthetic): held to the GNU Radio sources
+at their nominal settings, reproducible, never repeating, and `amc train --generate`."""
+
+import numpy as np
+import pytest
+from gnuradio import blocks, gr
+
+from gnuradio.amc.blocks.modulation_source import modulation_source
+from gnuradio.amc.datasets import synthetic
+from gnuradio.amc.runtime import waveforms
+
+# modulation_source's settings: RRC 0.35, exact 8 sps, CPFSK h 0.5, GFSK h 0.8/pi BT 0.35,
+# AM-DSB depth 0.5, WBFM at its deviation; no channel, no receiver, no noise.
+NOMINAL = synthetic.Ranges(
+    rate_offset=(0, 0), snr_db=(0, 0), noise_free=1.0, rolloff=(0.35, 0.35), rect_pulse=0.0,
+    cpfsk_index=(0.5, 0.5), gfsk_index=(0.8 / np.pi, 0.8 / np.pi), gfsk_bt=(0.35, 0.35), am_depth=(0.5, 0.5),
+    fm_deviation=(1.0, 1.0), audio_rate=(1.0, 1.0), cfo=(0, 0), phase_noise=(0, 0), iq_gain_db=(0, 0),
+    iq_phase_deg=(0, 0), dc=(0, 0), multipath=0.0, fading=0.0,
+)  # fmt: skip
+N = 128
+
+
+def gnuradio_windows(name: str, n: int) -> np.ndarray:
+    tb = gr.top_block()
+    src = modulation_source(name, 8, 0.35, seed=3)
+    skip = blocks.skiphead(gr.sizeof_gr_complex, 4096)
+    head = blocks.head(gr.sizeof_gr_complex, n * N)
+    sink = blocks.vector_sink_c()
+    tb.connect(src, skip, head, sink)
+    tb.run()
+    x = np.asarray(sink.data()).reshape(n, N)
+    return x / np.sqrt(np.mean(np.abs(x) ** 2, axis=1, keepdims=True))
+
+
+def statistics(x: np.ndarray) -> np.ndarray:
+    """Amplitude moments and the normalised autocorrelation magnitude at lags 1..8, averaged
+    over windows: what tells pulse shape, modulation index and constellation apart."""
+    p = np.abs(x) ** 2
+    kurtosis = np.mean(p**2, axis=1) / np.mean(p, axis=1) ** 2
+    acf = [np.abs(np.mean(x[:, k:] * np.conj(x[:, :-k]), axis=1)) / np.mean(p, axis=1) for k in range(1, 9)]
+    return np.array([np.mean(kurtosis), *(np.mean(a) for a in acf)])
+
+
+@pytest.mark.parametrize("name", waveforms.RML2016_CLASSES)
+def test_the_twin_matches_the_gnuradio_source_at_nominal_settings(name):
+    ours = synthetic.batch(NOMINAL, 600, N, 0, 0, classes=[NOMINAL.classes.index(name)] * 600).windows
+    np.testing.assert_allclose(
+        statistics(ours), statistics(gnuradio_windows(name, 600)), atol=0.06, rtol=0.04
+    )
+
+
+def test_batches_are_reproducible_and_never_repeat():
+    r = synthetic.preset("rml2016_random")
+    a, b, c = (synthetic.batch(r, 64, N, 7, i) for i in (0, 0, 1))
+    np.testing.assert_array_equal(a.windows, b.windows)
+    assert not np.allclose(a.windows, c.windows)
+    assert np.all(np.isfinite(a.windows)) and a.windows.dtype == np.complex64
+    assert set(np.unique(synthetic.batch(r, 2000, N, 7, 2).labels)) == set(range(len(r.classes)))
+
+
+def test_noise_follows_the_per_sample_snr():
+    r = synthetic.Ranges(**{**NOMINAL.__dict__, "noise_free": 0.0, "snr_db": (0.0, 0.0)})
+    b = synthetic.batch(r, 400, N, 1, 0, classes=[r.classes.index("QPSK")] * 400)
+    # unit signal power plus noise of power 10^(-0/10) = 1
+    assert np.mean(np.abs(b.windows) ** 2) == pytest.approx(2.0, rel=0.03)
+
+
+def test_bad_ranges_are_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match="rolloff"):
+        synthetic.Ranges(rolloff=(0.5, 0.2))
+    with pytest.raises(ValueError, match="multipath 1.5"):
+        synthetic.Ranges(multipath=1.5)
+    with pytest.raises(ValueError, match="OFDM cannot be synthesised"):
+        synthetic.Ranges(classes=("QPSK", "OFDM"))
+    bad = tmp_path / "x.yaml"
+    bad.write_text("snr: [0, 10]\n")
+    with pytest.raises(ValueError, match="unknown keys snr"):
+        synthetic.preset(str(bad))
+    with pytest.raises(ValueError, match="neither a preset"):
+        synthetic.preset("no_such_preset")
+
+
+def test_preset_classes_are_the_rml2016_classes():
+    assert synthetic.preset("rml2016_random").classes == waveforms.RML2016_CLASSES
