@@ -54,6 +54,8 @@ const std::pair<const char*, norm_t> k_normalizations[] = { { "none", norm_t::no
                                                             { "l1", norm_t::l1 } };
 
 constexpr int k_min_window = 16;
+// 2^20 samples: an 8 MB output vector, far beyond any model's input.
+constexpr int k_max_window = 1 << 20;
 // Window energies the float path handles: away from float's under- and overflow,
 // where squares lose precision (subnormals) or sums saturate.
 constexpr double k_min_energy = 0x1p-100;
@@ -105,6 +107,11 @@ window_transform::window_transform(int window,
         throw std::invalid_argument(
             "amc.vectorizer: window " + std::to_string(window) +
             " is too short; window must be >= " + std::to_string(k_min_window));
+    }
+    if (window > k_max_window) {
+        throw std::invalid_argument(
+            "amc.vectorizer: window " + std::to_string(window) +
+            " is too long; window must be <= " + std::to_string(k_max_window));
     }
     d_a.resize(window);
     d_b.resize(window);
@@ -187,22 +194,27 @@ window_transform::verdict window_transform::transform(const gr_complex* in, floa
         }
         d_energy = energy;
         // Scale by a power of two (exact) to about unit energy, so that the
-        // float arithmetic below neither overflows nor underflows.
+        // float arithmetic below neither overflows nor underflows. The factor
+        // itself can lie outside float's range (2^149 for a lone subnormal), so
+        // each sample is scaled in double.
         int exp2;
         std::frexp(std::sqrt(energy), &exp2);
-        volk_32f_s32f_multiply_32f(reinterpret_cast<float*>(d_rescaled.data()),
-                                   reinterpret_cast<const float*>(in),
-                                   std::ldexp(1.0f, -exp2),
-                                   2 * n);
+        for (int i = 0; i < n; i++) {
+            d_rescaled[i] = gr_complex(
+                static_cast<float>(std::ldexp(static_cast<double>(in[i].real()), -exp2)),
+                static_cast<float>(std::ldexp(static_cast<double>(in[i].imag()), -exp2)));
+        }
         x = d_rescaled.data();
         undo = std::ldexp(1.0, exp2);
         energy = sum_of_squares(reinterpret_cast<const float*>(x), 2 * n);
     }
+    const bool rescued = x != in;
     if (x == in) {
         d_energy = energy;
     }
-    const float scale =
-        static_cast<float>(scale_of(x, energy) * (d_norm == norm_t::none ? undo : 1.0));
+    // With "none" a rescaled window gets its scale back after the transform, in
+    // double (undo can lie outside float's range): see restore() below.
+    const float scale = static_cast<float>(scale_of(x, energy));
 
     switch (d_repr) {
     case repr_t::iq:
@@ -251,7 +263,31 @@ window_transform::verdict window_transform::transform(const gr_complex* in, floa
         break;
     }
     }
+    if (rescued && d_norm == norm_t::none) {
+        restore(out, undo);
+    }
+    if (rescued &&
+        !std::all_of(out, out + d_vlen, [](float v) { return std::isfinite(v); })) {
+        // finite samples whose vector leaves float's range (normalization "none")
+        std::fill(out, out + d_vlen, 0.0f);
+        return verdict::nonfinite;
+    }
     return verdict::ok;
+}
+
+void window_transform::restore(float* out, double undo) const
+{
+    // The values that scale with the samples: all but amp_phase's phases.
+    auto times = [undo](float v) { return static_cast<float>(v * undo); };
+    if (d_repr != repr_t::amp_phase) {
+        std::transform(out, out + d_vlen, out, times);
+    } else if (d_layout == layout_t::channels_first) {
+        std::transform(out, out + d_window, out, times);
+    } else {
+        for (int i = 0; i < d_window; i++) {
+            out[2 * i] = times(out[2 * i]);
+        }
+    }
 }
 
 } // namespace amc

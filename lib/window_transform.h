@@ -54,6 +54,8 @@ public:
 private:
     //! Scale factor of the normalization for a window \p x of float-normal \p energy.
     double scale_of(const gr_complex* x, double energy);
+    //! Multiplies the values that scale with the samples by undo (rescaled "none").
+    void restore(float* out, double undo) const;
     //! Slow path for windows whose float energy is not a normal number.
     verdict rescue(const gr_complex* in, double& energy) const;
 

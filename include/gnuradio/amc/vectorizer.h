@@ -67,7 +67,7 @@ public:
     /*!
      * \brief Make a vectorizer.
      *
-     * \param window Window length N in samples (N >= 16).
+     * \param window Window length N in samples (16 <= N <= 2^20).
      * \param hop Samples between the starts of consecutive windows (hop >= 1).
      * \param representation "iq", "amp_phase" or "mag_fft".
      * \param layout "channels_last" ((N, 2), interleaved) or "channels_first"

@@ -14,7 +14,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(vectorizer.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(e33f172b899c31347db9c6895eb116c4)                     */
+/* BINDTOOL_HEADER_FILE_HASH(090be83da1951c7f5adfc1b6750bc11b)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>

@@ -15,6 +15,7 @@ REPRESENTATIONS = ("iq", "amp_phase", "mag_fft")
 LAYOUTS = ("channels_last", "channels_first")
 NORMALIZATIONS = ("none", "l2", "rms", "peak", "l1")
 MIN_WINDOW = 16
+MAX_WINDOW = 1 << 20  # as lib/window_transform.cc
 
 # Values of the amc_flag tag, and of the flags returned here.
 OK, NONFINITE, SILENT = "ok", "nonfinite", "silent"
@@ -41,6 +42,8 @@ class VectorSpec:
     def __post_init__(self):
         if self.window < MIN_WINDOW:
             raise ValueError(f"window {self.window} is too short; window must be >= {MIN_WINDOW}")
+        if self.window > MAX_WINDOW:
+            raise ValueError(f"window {self.window} is too long; window must be <= {MAX_WINDOW}")
         _choice("representation", self.representation, REPRESENTATIONS)
         _choice("layout", self.layout, LAYOUTS)
         _choice("normalization", self.normalization, NORMALIZATIONS)
@@ -107,7 +110,13 @@ def transform(windows: np.ndarray, spec: VectorSpec) -> tuple[np.ndarray, np.nda
     xg, eg = x[good], energy[good]
     if len(xg):
         out[good] = _vectors(xg, eg, spec)
-    return out.astype(np.float32).reshape((n_win, *spec.shape)), flags
+    with np.errstate(over="ignore"):
+        out = out.astype(np.float32)
+    # finite samples whose vector leaves float32's range (normalization "none"), as the block
+    overflow = good & ~np.isfinite(out).all(axis=1)
+    out[overflow] = 0.0
+    flags[overflow] = NONFINITE
+    return out.reshape((n_win, *spec.shape)), flags
 
 
 def _vectors(x: np.ndarray, energy: np.ndarray, spec: VectorSpec) -> np.ndarray:
