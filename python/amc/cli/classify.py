@@ -21,6 +21,8 @@ def cmd_classify(args) -> int:
             raise ValueError(f"--{name.replace('_', '-')} {value} must be > 0")
     b = bundle.load(args.model)
     rec = recordings.read(args.recording)
+    for warning in rec.warnings:
+        print(f"amc: warning: {warning}", file=sys.stderr)
     rate = args.rate or rec.samp_rate
     samples = rec.samples
     if args.symbol_rate:

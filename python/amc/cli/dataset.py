@@ -20,7 +20,7 @@ def cmd_dataset_generate(args) -> int:
         sps=tuple(args.sps or preset.sps),
         lengths=tuple(args.length or preset.lengths),
         snrs=snrs,
-        per=args.per or preset.per,
+        per=preset.per if args.per is None else args.per,
         channel=args.channel,
         compat=args.compat,
         normalization=args.normalization or ("l1" if args.compat else "none"),

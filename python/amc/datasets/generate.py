@@ -20,6 +20,7 @@ import concurrent.futures as cf
 import dataclasses
 import multiprocessing as mp
 import pickle
+import signal
 import time
 from collections.abc import Iterable, Iterator
 
@@ -30,7 +31,7 @@ from .._version import __version__
 from ..amc_python import burst_channel
 from ..blocks.modulation_source import modulation_source
 from ..runtime import features, waveforms
-from ..runtime.atomic import AtomicFile, check_output
+from ..runtime.atomic import AtomicFile, check_output, terminate_as_interrupt
 from ..runtime.progress import Progress
 from .readers import file_sha256
 
@@ -297,7 +298,8 @@ def _results(cfg: Config, jobs: int) -> Iterator[tuple[Task, np.ndarray]]:
         for t in tasks:
             yield run_task(cfg, t)
         return
-    with cf.ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+    pool = cf.ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init)
+    try:
         pending = []
         it = iter(tasks)
         for t in it:
@@ -309,6 +311,19 @@ def _results(cfg: Config, jobs: int) -> Iterator[tuple[Task, np.ndarray]]:
             nxt = next(it, None)
             if nxt is not None:
                 pending.append(pool.submit(run_task, cfg, nxt))
+    except BaseException:
+        # interrupted (Ctrl-C, SIGTERM) or failed: no worker may outlive the run
+        for p in list(getattr(pool, "_processes", {}).values()):
+            p.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _worker_init():
+    """Workers leave interrupts to the parent, which ends them (a terminal's Ctrl-C reaches
+    the whole process group: a worker must not die mid-task with a traceback of its own)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def generate(
@@ -331,9 +346,13 @@ def generate(
     tasks = cfg.tasks()
     progress = None if quiet else Progress(len(tasks), "generating")
     t0 = time.monotonic()
-    with AtomicFile(out) as tmp:
-        writer = _write_pickle if fmt == "pickle" else _write_hdf5
-        count = writer(cfg, tmp, _results(cfg, jobs), progress, preset)
+    results = _results(cfg, jobs)
+    try:
+        with terminate_as_interrupt(), AtomicFile(out) as tmp:
+            writer = _write_pickle if fmt == "pickle" else _write_hdf5
+            count = writer(cfg, tmp, results, progress, preset)
+    finally:
+        results.close()  # ends the workers now, not when the traceback is collected
     seconds = time.monotonic() - t0
     return {
         "path": out,

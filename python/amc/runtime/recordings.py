@@ -30,6 +30,7 @@ class Recording:
     samp_rate: float | None
     kind: str
     meta_path: str | None = None  # SigMF metadata, for annotations
+    warnings: list[str] = dataclasses.field(default_factory=list)  # read, but not all of it
 
     @property
     def windows(self) -> bool:
@@ -60,13 +61,21 @@ def read_sigmf(path: str) -> Recording:
         datatype = glob["core:datatype"]
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise ValueError(f"{meta_path} is not SigMF metadata ({e})") from None
-    if datatype not in SIGMF_TYPES:
+    if not isinstance(datatype, str) or datatype not in SIGMF_TYPES:
         raise ValueError(
-            f"{meta_path}: datatype {datatype!r} is not one of {', '.join(SIGMF_TYPES)} (complex only)"
+            f"{meta_path}: core:datatype {datatype!r} is not one of {', '.join(SIGMF_TYPES)} (complex only)"
         )
+    rate = glob.get("core:sample_rate")
+    if rate is not None and not (
+        isinstance(rate, (int, float)) and not isinstance(rate, bool) and np.isfinite(rate) and rate > 0
+    ):
+        raise ValueError(f"{meta_path}: core:sample_rate {rate!r} is not a positive number")
+    annotations = meta.get("annotations", [])
+    if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
+        raise ValueError(f"{meta_path}: annotations must be a list of objects")
     dtype, scale = SIGMF_TYPES[datatype]
-    raw = np.fromfile(data_path, dtype=dtype)
-    return Recording(_interleaved(raw, scale), glob.get("core:sample_rate"), "sigmf", meta_path)
+    raw, warnings = _read_whole_items(data_path, dtype, 2)
+    return Recording(_interleaved(raw, scale), rate, "sigmf", meta_path, warnings)
 
 
 def read_wav(path: str) -> Recording:
@@ -80,6 +89,8 @@ def read_wav(path: str) -> Recording:
         cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
         body = data[pos + 8 : pos + 8 + size]
         if cid == b"fmt ":
+            if len(body) < 16:
+                raise ValueError(f"{path}: WAV fmt chunk of {len(body)} bytes (needs 16)")
             fmt = struct.unpack("<HHIIHH", body[:16])
         elif cid == b"data":
             payload = body
@@ -102,7 +113,27 @@ def read_wav(path: str) -> Recording:
     return Recording(_interleaved(raw, scale), float(rate), "wav")
 
 
+def _npy_size_fits(path: str) -> None:
+    """The shape a .npy header declares must fit the file: numpy would allocate first."""
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0}.get(
+                version, np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(f)
+            header_end = f.tell()
+    except (ValueError, OSError, SyntaxError) as e:
+        raise ValueError(f"{path}: not a plain .npy array ({e})") from None
+    need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    have = os.path.getsize(path) - header_end
+    if need > have:
+        raise ValueError(f"{path}: its header declares shape {shape} of {dtype} ({need:,} bytes), "
+                         f"but the file holds {have:,} bytes of data")  # fmt: skip
+
+
 def read_npy(path: str) -> Recording:
+    _npy_size_fits(path)
     try:
         x = np.load(path, allow_pickle=False)  # object arrays would need unpickling: refused
     except ValueError as e:
@@ -114,10 +145,27 @@ def read_npy(path: str) -> Recording:
     return Recording(x.astype(np.complex64), None, "npy")
 
 
+def _read_whole_items(path: str, dtype, per_sample: int) -> tuple[np.ndarray, list[str]]:
+    """The values of the whole complex samples (per_sample values of dtype each) of a raw
+    file; an empty or shorter file is an error, a last partial sample a warning."""
+    item = np.dtype(dtype).itemsize * per_sample
+    size = os.path.getsize(path)
+    if size < item:
+        raise ValueError(f"{path}: {size} bytes, less than one complex sample ({item} bytes)")
+    count = size // item
+    warnings = []
+    if size % item:
+        warnings.append(f"{path}: {size} bytes is not a whole number of {item}-byte samples; "
+                        f"the last {size % item} bytes are ignored")  # fmt: skip
+    return np.fromfile(path, dtype=dtype, count=count * per_sample), warnings
+
+
 def read(path: str) -> Recording:
     """Read a recording by its name: .sigmf-meta/.sigmf-data, .wav, .npy, or raw cf32."""
     if path.endswith((".sigmf-meta", ".sigmf-data", ".sigmf")) or os.path.isfile(path + ".sigmf-meta"):
         return read_sigmf(path[: -len(".sigmf")] if path.endswith(".sigmf") else path)
+    if os.path.isdir(path):
+        raise ValueError(f"recording {path} is a directory, not a file")
     if not os.path.isfile(path):
         raise ValueError(f"recording {path} does not exist")
     if path.endswith(".wav"):
@@ -125,7 +173,8 @@ def read(path: str) -> Recording:
     if path.endswith(".npy"):
         return read_npy(path)
     if path.endswith(RAW_SUFFIXES):
-        return Recording(np.fromfile(path, dtype="<c8"), None, "cf32")
+        samples, warnings = _read_whole_items(path, "<c8", 1)
+        return Recording(samples, None, "cf32", warnings=warnings)
     raise ValueError(f"{path}: unknown recording type (use .cf32, .sigmf-meta, .wav or .npy)")
 
 
