@@ -2,17 +2,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Test models on signals from a generator other than the one they were trained on.
 
-gr-amc's datasets come from GNU Radio flowgraphs (python/amc/dataset.py). This file is a second,
-independent generator, written from the textbook definitions with numpy only and sharing no code
-with gr-amc: random symbols of the six linear modulations of RML2016.10a, root-raised-cosine pulses,
-a random symbol timing, carrier phase and frequency offset, and white noise at a given Es/N0. A
-model that only learned gr-amc's generator (its filters, its channel) falls over here; this is the
-check that the training augmentation (--augment-phase/--augment-freq) earns its place.
+gr-amc's datasets come from GNU Radio flowgraphs (python/amc/datasets/generate.py) and its
+training stream from datasets/synthetic.py. This file is a third, independent generator, written
+from the textbook definitions with numpy only and sharing no code with gr-amc: random symbols of
+the six linear modulations of RML2016.10a through root-raised-cosine pulses of a random roll-off
+(0.2..0.5), and binary CPFSK and GFSK from their own frequency-pulse modulators (CPFSK h = 0.5,
+GFSK h = 0.8/pi with BT 0.35, as RML2016.10a's); a random fractional symbol timing (1/8 sample),
+carrier phase and frequency offset, optionally a mild two-ray multipath, and white noise at a
+per-sample SNR (mean signal power over noise power per sample). A model that only learned
+gr-amc's generators (their filters, their channel) falls over here.
 
-    examples/zoo/cross_generator.py RUN_OR_BUNDLE... [--cfo 0 0.001 0.003] [--out DIR]
+    examples/zoo/cross_generator.py RUN_OR_BUNDLE... [--snr 0 4 10 16 20] [--cfo 0.002] [--out DIR]
 
 Runs (amc train output directories) are run as Keras models, bundles (a name from `amc models` or
-a path) on LiteRT. Prints a table per model; --out writes table.md and accuracy.json there.
+a path) on LiteRT. Prints a table per model (accuracy per class and SNR, the mean at SNR >= 10 dB)
+and, with --out, writes table.md, accuracy.json and (--calibration) the data of a reliability
+diagram: confidence against the share of windows right.
 """
 
 import argparse
@@ -22,11 +27,12 @@ import sys
 
 import numpy as np
 
-CLASSES = ("BPSK", "QPSK", "8PSK", "PAM4", "QAM16", "QAM64")
+CLASSES = ("BPSK", "QPSK", "8PSK", "PAM4", "QAM16", "QAM64", "CPFSK", "GFSK")
+OVERSAMPLE = 8  # pulses are made at 8x the sample rate: the timing is random to 1/8 sample
 
 
 def constellation(name: str) -> np.ndarray:
-    """Unit average energy points of a modulation in CLASSES."""
+    """Unit average energy points of a linear modulation."""
     square = lambda m: np.array([a + 1j * b for a in range(1 - m, m, 2) for b in range(1 - m, m, 2)])  # noqa: E731
     points = {
         "BPSK": np.array([-1.0, 1.0]),
@@ -58,19 +64,48 @@ def rrc_taps(rolloff: float, sps: int, span: int = 8) -> np.ndarray:
     return h / np.sqrt(np.sum(h**2))
 
 
+def gaussian_taps(bt: float, sps: int, span: int = 3) -> np.ndarray:
+    """Gaussian filter of bandwidth-time product bt, unit DC gain (GFSK's pulse filter)."""
+    t = np.arange(-span * sps, span * sps + 1) / sps
+    a = np.sqrt(np.log(2) / 2) / bt
+    h = np.exp(-((np.pi * t / a) ** 2))
+    return h / h.sum()
+
+
+def baseband(name: str, length: int, sps: int, rng, rolloff: float) -> np.ndarray:
+    """`length` samples of one signal at a random fractional timing, before the channel."""
+    fine = sps * OVERSAMPLE  # samples per symbol of the oversampled signal
+    n_sym = length // sps + 20
+    if name in ("CPFSK", "GFSK"):
+        # the frequency is the NRZ bit stream (for GFSK through a Gaussian filter); the phase
+        # is its running sum, h * pi per symbol
+        nrz = np.repeat(rng.choice([-1.0, 1.0], n_sym), fine)
+        if name == "GFSK":
+            h, freq = 0.8 / np.pi, np.convolve(nrz, gaussian_taps(0.35, fine), mode="same")
+        else:
+            h, freq = 0.5, nrz
+        x = np.exp(1j * (np.pi * h * np.cumsum(freq) / fine + rng.uniform(0, 2 * np.pi)))
+    else:
+        impulses = np.zeros(n_sym * fine, np.complex128)
+        impulses[::fine] = rng.choice(constellation(name), n_sym)
+        x = np.convolve(impulses, rrc_taps(rolloff, fine), mode="same")
+    start = 10 * fine + rng.integers(fine)  # past the filter's settling, at a random 1/8-sample phase
+    return x[start : start + length * OVERSAMPLE : OVERSAMPLE]
+
+
 def windows(name: str, n: int, length: int, sps: int, esn0_db: float, rng: np.random.Generator,
-            rolloff: float = 0.35, cfo: float = 0.0) -> np.ndarray:  # fmt: skip
-    """`n` complex windows of `length` samples; cfo: the largest |frequency offset| in cycles/sample."""
-    points, taps = constellation(name), rrc_taps(rolloff, sps)
-    guard = len(taps) // sps + 1  # symbols for the filter to settle on each side
+            rolloff=0.35, cfo: float = 0.0, multipath: bool = False) -> np.ndarray:  # fmt: skip
+    """`n` complex windows of `length` samples at Es/N0 `esn0_db` (Es = sps * signal power per sample);
+    rolloff: a value or a (low, high) range drawn per window; cfo: the largest |frequency offset| in
+    cycles/sample; multipath: a second ray 1..2 samples late, 0.1..0.3 of the first's amplitude."""
+    lo, hi = (rolloff, rolloff) if np.isscalar(rolloff) else rolloff
     out = np.empty((n, length), np.complex128)
     for k in range(n):
-        symbols = rng.choice(points, length // sps + 2 * guard + 1)
-        pulses = np.zeros(len(symbols) * sps, np.complex128)
-        pulses[::sps] = symbols
-        x = np.convolve(pulses, taps, mode="same")
-        start = guard * sps + rng.integers(sps)  # random symbol timing
-        x = x[start : start + length]
+        x = baseband(name, length + 2, sps, rng, rng.uniform(lo, hi))
+        if multipath:
+            delay = rng.integers(1, 3)
+            x[delay:] = x[delay:] + rng.uniform(0.1, 0.3) * np.exp(2j * np.pi * rng.uniform()) * x[:-delay]
+        x = x[2:]
         f, phase = rng.uniform(-cfo, cfo), rng.uniform(0, 2 * np.pi)
         x = x * np.exp(1j * (2 * np.pi * f * np.arange(length) + phase)) / np.sqrt(np.mean(np.abs(x) ** 2))
         noise_power = sps * 10 ** (-esn0_db / 10)  # Es = sps (unit power per sample), N0 per sample
@@ -99,37 +134,55 @@ def load(target: str):
     return b.runner(n).predict, b.classes, b.spec(n)
 
 
-def accuracy(model, sps: int, esn0_db: float, cfo: float, rolloff: float, per: int, seed: int) -> dict:
-    """Fraction of each modulation's windows that `model` (what load returns) calls that modulation."""
+def accuracy(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed: int, multipath=False,
+             classes=CLASSES) -> tuple[dict, list]:  # fmt: skip
+    """Fraction of each modulation's windows that `model` (what load returns) calls that modulation
+    at per-sample SNR `snr_db`, and (confidence, right) of every window for a reliability diagram."""
     from gnuradio.amc.runtime import features
 
-    predict, classes, spec = model
+    predict, names, spec = model
     rng = np.random.default_rng(seed)
-    result = {}
-    for name in CLASSES:
-        x = windows(name, per, spec.window, sps, esn0_db, rng, rolloff, cfo)
+    result, scored = {}, []
+    for name in classes:
+        x = windows(name, per, spec.window, sps, snr_db + 10 * np.log10(sps), rng, rolloff, cfo, multipath)
         vectors, _ = features.transform(x, spec)
-        guess = np.asarray(classes)[predict(vectors).argmax(axis=1)]
-        result[name] = float(np.mean(guess == name))
-    return result
+        probs = predict(vectors)
+        right = np.asarray(names)[probs.argmax(axis=1)] == name
+        result[name] = float(np.mean(right))
+        scored += list(zip(probs.max(axis=1).tolist(), right.tolist(), strict=True))
+    return result, scored
+
+
+def calibration(scored: list, bins: int = 10) -> dict:
+    """Reliability: per confidence bin the mean confidence, the share right and the count; and
+    the expected calibration error (the count-weighted gap)."""
+    conf, right = np.array([c for c, _ in scored]), np.array([r for _, r in scored], float)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(conf, edges) - 1, 0, bins - 1)
+    rows = [{"confidence": float(conf[which == b].mean()), "right": float(right[which == b].mean()),
+             "count": int((which == b).sum())} for b in range(bins) if (which == b).any()]  # fmt: skip
+    ece = sum(r["count"] * abs(r["confidence"] - r["right"]) for r in rows) / max(1, len(conf))
+    return {"bins": rows, "ece": float(ece)}
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("targets", nargs="+", metavar="RUN_OR_BUNDLE")
     p.add_argument("--sps", type=int, default=8)
-    p.add_argument("--esn0", type=float, default=20.0, help="Es/N0 in dB")
-    p.add_argument("--cfo", type=float, nargs="+", default=[0.0, 0.001, 0.003], help="cycles/sample")
-    p.add_argument("--rolloff", type=float, default=0.35)
-    p.add_argument("--per", type=int, default=500, help="windows per modulation")
+    p.add_argument("--snr", type=float, nargs="+", default=[0, 4, 10, 16, 20], help="per-sample SNRs in dB")
+    p.add_argument("--cfo", type=float, default=0.002, help="largest |carrier offset|, cycles/sample")
+    p.add_argument("--rolloff", type=float, nargs=2, default=[0.2, 0.5], metavar=("LOW", "HIGH"))
+    p.add_argument("--multipath", action="store_true", help="a mild second ray in every window")
+    p.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES)
+    p.add_argument("--per", type=int, default=300, help="windows per class and SNR (default 300)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out")
     a = p.parse_args(argv)
     checks = (
         ("sps", a.sps >= 2, ">= 2"),
-        ("rolloff", 0 <= a.rolloff <= 1, "in [0, 1]"),
+        ("rolloff", 0 < a.rolloff[0] <= a.rolloff[1] <= 1, "LOW HIGH in (0, 1], LOW <= HIGH"),
         ("per", a.per >= 1, ">= 1"),
-        ("cfo", all(abs(f) < 0.5 for f in a.cfo), "below 0.5 in magnitude"),
+        ("cfo", abs(a.cfo) < 0.5, "below 0.5 in magnitude"),
     )
     for name, ok, need in checks:
         if not ok:
@@ -140,26 +193,40 @@ def main(argv=None) -> int:
             models[target] = load(target)
         except (ValueError, OSError) as e:
             p.error(f"{target}: {e}")
-        missing = sorted(set(CLASSES) - set(models[target][1]))
+        missing = sorted(set(a.classes) - set(models[target][1]))
         if missing:
-            p.error(
-                f"{target}: its classes lack {', '.join(missing)} (this generator makes {', '.join(CLASSES)})"
-            )
-    head = ["model", "cfo", *CLASSES, "mean"]
+            p.error(f"{target}: its classes lack {', '.join(missing)} (asked for {', '.join(a.classes)})")
+    head = ["model", "SNR (dB)", *a.classes, "mean"]
     rows, record = [], {}
     for target in a.targets:
-        for cfo in a.cfo:
-            acc = accuracy(models[target], a.sps, a.esn0, cfo, a.rolloff, a.per, a.seed)
-            record.setdefault(target, {})[str(cfo)] = acc
-            mean = np.mean(list(acc.values()))
+        high, scored_high = [], []
+        for snr in a.snr:
+            seed = a.seed + int(snr)
+            acc, scored = accuracy(models[target], a.sps, snr, a.cfo, tuple(a.rolloff), a.per, seed,
+                                   a.multipath, a.classes)  # fmt: skip
+            record.setdefault(target, {})[f"{snr:g}"] = acc
+            mean = float(np.mean(list(acc.values())))
+            if snr >= 10:
+                high.append(mean)
+                scored_high += scored
             rows.append(
-                [target, f"{cfo:g}", *(f"{100 * acc[c]:.0f}%" for c in CLASSES), f"{100 * mean:.1f}%"]
+                [target, f"{snr:g}", *(f"{100 * acc[c]:.0f}%" for c in a.classes), f"{100 * mean:.1f}%"]
             )
+        if high:
+            rows.append([target, ">= 10", *([""] * len(a.classes)), f"**{100 * np.mean(high):.1f}%**"])
+            record[target]["snr>=10"] = float(np.mean(high))
+            record[target]["calibration_snr>=10"] = calibration(scored_high)
     lines = [f"| {' | '.join(head)} |", f"|{'---|' * len(head)}", *(f"| {' | '.join(r)} |" for r in rows)]
     print("\n".join(lines))
+    for target in a.targets:
+        if "calibration_snr>=10" in record[target]:
+            print(
+                f"{target}: expected calibration error at SNR >= 10 dB "
+                f"{record[target]['calibration_snr>=10']['ece']:.3f}"
+            )
     if a.out:
         os.makedirs(a.out, exist_ok=True)
-        settings = {k: getattr(a, k) for k in ("sps", "esn0", "rolloff", "per", "seed")}
+        settings = {k: getattr(a, k) for k in ("sps", "snr", "cfo", "rolloff", "multipath", "per", "seed")}
         record = json.dumps({"settings": settings, "accuracy": record}, indent=1)
         for name, text in (("table.md", "\n".join(lines) + "\n"), ("accuracy.json", record)):
             path = os.path.join(a.out, name)
