@@ -165,7 +165,7 @@ void burst_channel_impl::draw_burst(uint64_t index)
     d_have_burst = true;
     d_bursts.store(index + 1);
 
-    d_logger->debug("burst {:d} at sample {:d}: cfo {:.3g}, sro {:.3g}, phase {:.3f}, "
+    d_logger->trace("burst {:d} at sample {:d}: cfo {:.3g}, sro {:.3g}, phase {:.3f}, "
                     "timing {:.3f}",
                     index,
                     d_burst.start,

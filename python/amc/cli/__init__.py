@@ -48,3 +48,6 @@ def main(argv=None) -> int:
     except (ValueError, OSError, pickle.UnpicklingError) as e:  # BundleError is a ValueError
         print(f"amc: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM/SIGHUP where a command handles them
+        print(f"amc: interrupted{f' ({e})' if str(e) else ''}; nothing was left behind", file=sys.stderr)
+        return 130

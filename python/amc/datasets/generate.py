@@ -313,9 +313,12 @@ def _results(cfg: Config, jobs: int) -> Iterator[tuple[Task, np.ndarray]]:
                 pending.append(pool.submit(run_task, cfg, nxt))
     except BaseException:
         # interrupted (Ctrl-C, SIGTERM) or failed: no worker may outlive the run
-        for p in list(getattr(pool, "_processes", {}).values()):
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        for p in workers:
             p.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+        for p in workers:
+            p.join(timeout=10)  # reaped here, not left to whoever adopts them
         raise
     pool.shutdown(wait=True)
 
