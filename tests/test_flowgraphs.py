@@ -81,13 +81,43 @@ def test_dataset_writer_example_writes_labelled_vectors(compiled_examples, root,
     assert again.returncode != 0 and "exists" in again.stderr
 
 
-def test_vectorizer_example_runs(compiled_examples, gui_env):
-    # A Qt GUI flowgraph: it runs until closed, so still running after a few
-    # seconds with nothing on stderr but warnings is a pass.
-    with pytest.raises(subprocess.TimeoutExpired) as ran:
-        run([SYSTEM_PYTHON, str(compiled_examples["vectorizer_demo"])], timeout=6, env=gui_env)
-    stderr = (ran.value.stderr or b"").decode(errors="replace")
-    assert "Traceback" not in stderr, stderr
+# Runs a compiled Qt flowgraph, then after a few seconds checks that it is moving (the vectorizer's
+# count grows) and grabs the window: what a user sees, not only that the process lived.
+QT_HARNESS = """
+import importlib.util, sys, time
+from PyQt5 import Qt
+spec = importlib.util.spec_from_file_location("fg", sys.argv[1])
+fg = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fg)
+app = Qt.QApplication(sys.argv)
+tb = fg.vectorizer_demo()
+tb.start()
+tb.show()
+counts = []
+for _ in range(2):
+    end = time.monotonic() + 2
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+    counts.append(tb.amc_vectorizer_0.windows_out())
+tb.grab().save(sys.argv[2], "PNG")
+tb.stop(); tb.wait()
+print("COUNTS", *counts)
+"""
+
+
+def test_vectorizer_example_draws_and_runs(compiled_examples, gui_env, tmp_path):
+    shot = tmp_path / "vectorizer_demo.png"
+    r = run([SYSTEM_PYTHON, "-c", QT_HARNESS, str(compiled_examples["vectorizer_demo"]), str(shot)],
+            timeout=60, env=gui_env)  # fmt: skip
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    first, second = (int(c) for c in re.search(r"COUNTS (\d+) (\d+)", r.stdout).groups())
+    assert 0 < first < second, "the flowgraph is not moving"
+    import matplotlib.image
+
+    image = matplotlib.image.imread(str(shot))[..., :3]
+    assert image.shape[0] > 200 and image.shape[1] > 300
+    assert image.std() > 0.05, "the window is blank"  # plot, axes and labels drawn
 
 
 def test_amc_demo_prints_the_vectors(root):
@@ -150,5 +180,8 @@ def test_vectorizer_benchmark_command_reports_a_table(root):
     assert r.returncode == 0, r.stderr
     rows = [line for line in r.stdout.splitlines() if line.startswith("| iq/channels_last/l2 | 128 |")]
     assert len(rows) == 1
-    msps, base = (float(x) for x in rows[0].split("|")[3:5])
-    assert msps > 0 and base > 0
+    msps, base, ratio = (float(x.strip().rstrip("x")) for x in rows[0].split("|")[3:6])
+    # the block against blocks.stream_to_vector in the same run: the ratio is what the table
+    # reports, and even a loaded CI machine moves more than 1 MS/s through either
+    assert msps > 1 and base > 1
+    assert ratio == pytest.approx(msps / base, rel=0.05)

@@ -14,7 +14,7 @@ from gnuradio.amc.datasets.generate import Config
 from gnuradio.amc.ml import data as mldata
 from gnuradio.amc.ml import evaluation, export, models, quantize, training
 from gnuradio.amc.ml.record import TrainRecord
-from gnuradio.amc.runtime import features
+from gnuradio.amc.runtime import features, waveforms
 
 
 @pytest.fixture(scope="module")
@@ -78,71 +78,114 @@ def test_two_runs_of_one_model_are_told_apart_in_the_evaluation(tmp_path):
     assert not any("/" in name for name in same_dirs.values())  # names become file names
 
 
-def test_train_then_evaluate(small_data, tmp_path, root):
-    amc = str(root / ".venv/bin/amc")
-    run = tmp_path / "run"
-    r = subprocess.run(
-        [amc, "train", "--model", "cnn2", "--data", str(small_data), "--out", str(run), "--epochs", "6",
-         "--batch", "32", "--seed", "1", "--augment-phase"],  # fmt: skip
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+def amc_run(root, *args):
+    return subprocess.run([str(root / ".venv/bin/amc"), *map(str, args)], capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained_run(small_data, tmp_path_factory, root):
+    """One short `amc train` run that the tests of evaluate, quantize and prune share."""
+    run = tmp_path_factory.mktemp("trained") / "run"
+    r = amc_run(root, "train", "--model", "cnn2", "--data", small_data, "--out", run, "--epochs", 6,
+                "--batch", 32, "--seed", 1, "--augment-phase")  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Epoch 6/6" in r.stdout + r.stderr
-    info = json.loads((run / "train.json").read_text())
-    assert info["model"] == "cnn2" and info["params"] == models.build("cnn2", 2, 128).count_params()
-    assert info["spec"]["normalization"] == "rms" and info["spec"]["layout"] == "channels_first"
-    assert info["seconds_per_epoch"] > 0 and len(info["data_sha256"]) == 64
-    assert (run / "model.keras").exists() and (run / "curves.png").stat().st_size > 10_000
+    return run
+
+
+def test_train_writes_the_model_and_its_record(trained_run):
+    info = TrainRecord.read(str(trained_run))
+    assert info.model == "cnn2" and info.params == models.build("cnn2", 2, 128).count_params()
+    assert info.spec["normalization"] == "rms" and info.spec["layout"] == "channels_first"
+    assert info.seconds_per_epoch > 0 and len(info.data_sha256) == 64 and info.epochs_run == 6
+    assert (trained_run / "model.keras").exists() and (trained_run / "curves.png").stat().st_size > 10_000
+
+
+def test_evaluate_writes_the_table_curves_and_confusion(trained_run, tmp_path, root):
     ev = tmp_path / "eval"
-    r = subprocess.run([amc, "evaluate", str(run), "--out", str(ev), "--confusion-snr", "30"],
-                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    r = amc_run(root, "evaluate", trained_run, "--out", ev, "--confusion-snr", 30)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert f"| cnn2 | {info['params']:,} |" in r.stdout
+    assert f"| cnn2 | {TrainRecord.read(str(trained_run)).params:,} |" in r.stdout
     acc = json.loads((ev / "accuracy.json").read_text())["cnn2"]
     assert acc["30"] > 0.8  # BPSK and WBFM at 30 dB are told apart after a few epochs
     assert (ev / "accuracy.png").exists() and (ev / "confusion_cnn2_30dB.png").exists()
     assert (ev / "table.csv").read_text().startswith("model,parameters,training s/epoch")
-    # int8 post-training quantisation: a smaller model that still tells them apart
-    r = subprocess.run([amc, "quantize", str(run), "--out", str(tmp_path / "q"), "--calibration", "64"],
-                       capture_output=True, text=True, timeout=600)  # fmt: skip
+
+
+def test_int8_quantisation_is_smaller_and_still_tells_them_apart(trained_run, tmp_path, root):
+    r = amc_run(root, "quantize", trained_run, "--out", tmp_path / "q", "--calibration", 64)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert (
-        "| cnn2 int8 |" in r.stdout and "| cnn2 float32 |" in r.stdout and "| cnn2 int8-weights |" in r.stdout
-    )
+    for kind in ("int8", "float32", "int8-weights"):
+        assert f"| cnn2 {kind} |" in r.stdout
     q = json.loads((tmp_path / "q" / "accuracy.json").read_text())
     assert q["int8"]["30"] >= q["float32"]["30"] - 0.1
     sizes = {k: (tmp_path / "q" / k / "model_128.tflite").stat().st_size for k in ("float32", "int8")}
     assert sizes["int8"] < sizes["float32"] / 2
-    # pruning (002 Table II): the kernels reach the sparsity, the model still works
-    pr = tmp_path / "pruned"
+
+
+@pytest.fixture(scope="module")
+def pruned(trained_run, tmp_path_factory, root):
+    out = tmp_path_factory.mktemp("pruned") / "pruned"
     args = ["--sparsity", "0.5", "0.9", "--epochs", "2", "--batch", "32", "--frequency", "5"]
-    r = subprocess.run(
-        [amc, "prune", str(run), "--out", str(pr), *args], capture_output=True, text=True, timeout=600
-    )
+    r = amc_run(root, "prune", trained_run, "--out", out, *args)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "| 0 (original) |" in r.stdout and "| 0.9 |" in r.stdout
-    acc = json.loads((pr / "accuracy.json").read_text())
-    assert acc["0.5"]["30"] >= acc["0"]["30"] - 0.15
+    return out, args
+
+
+def test_pruning_reaches_the_sparsity_and_the_model_still_works(trained_run, pruned):
+    # Zhang et al. 2021 Table II's procedure: the kernels reach the sparsity
     import keras
 
     from gnuradio.amc.ml import pruning
 
+    out, _ = pruned
+    acc = json.loads((out / "accuracy.json").read_text())
+    assert acc["0.5"]["30"] >= acc["0"]["30"] - 0.15
+    params = TrainRecord.read(str(trained_run)).params
     for s in (0.5, 0.9):
-        pruned = keras.saving.load_model(pr / f"sparsity_{s:.2f}" / "model.keras", safe_mode=True)
-        for k in pruning.prunable(pruned):
+        model = keras.saving.load_model(out / f"sparsity_{s:.2f}" / "model.keras", safe_mode=True)
+        for k in pruning.prunable(model):
             assert abs(np.mean(np.asarray(k) == 0) - s) < 0.01, k.path
-        nnz = json.loads((pr / f"sparsity_{s:.2f}" / "train.json").read_text())["pruned"]["nonzero"]
-        assert nnz == pruning.nonzero(pruned) < (1 - s + 0.05) * info["params"]
-    assert (pr / "accuracy.png").exists()
-    # a second call (an interrupted job run again) reuses the sparsities already pruned
-    r = subprocess.run(
-        [amc, "prune", str(run), "--out", str(pr), *args], capture_output=True, text=True, timeout=600
-    )
+        nnz = TrainRecord.read(str(out / f"sparsity_{s:.2f}")).pruned["nonzero"]
+        assert nnz == pruning.nonzero(model) < (1 - s + 0.05) * params
+    assert (out / "accuracy.png").exists()
+
+
+def test_pruning_run_again_reuses_what_is_done_and_refuses_bad_options(trained_run, pruned, root):
+    out, args = pruned
+    r = amc_run(root, "prune", trained_run, "--out", out, *args)
     assert r.returncode == 0 and r.stdout.count("already pruned") == 2, r.stderr[-3000:]
     for bad in (["--keep", "no_such_layer"], ["--scope", "network"], ["--lr", "0"]):
-        r = subprocess.run([amc, "prune", str(run), "--out", str(pr), *args, *bad],
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
+        r = amc_run(root, "prune", trained_run, "--out", out, *args, *bad)
         assert r.returncode != 0 and bad[0][2:] in r.stderr and "Traceback" not in r.stderr
+
+
+def test_training_on_generated_windows_resumes_and_evaluates(tmp_path, root):
+    # amc train --generate: a new batch every step, a fixed generated validation set, resumable
+    run = tmp_path / "gen"
+    args = ["train", "--model", "vgg_cnn", "--generate", "rml2016_random", "--length", 128, "--epochs", 2,
+            "--steps-per-epoch", 3, "--batch", 32, "--val-windows", 256, "--out", run]  # fmt: skip
+    r = amc_run(root, *args)
+    assert r.returncode == 0, r.stderr[-3000:]
+    info = TrainRecord.read(str(run))
+    assert info.data == "generate:rml2016_random" and info.classes == list(waveforms.RML2016_CLASSES)
+    assert info.data_attrs["ranges"]["rolloff"] == [0.15, 0.5] and info.epochs_run == 2
+    result = evaluation.evaluate_run(str(run))  # a generated test set that no batch shares
+    assert result["classes"] == info.classes and len(result["per_class"]) == 11
+    # a run resumed at epoch e continues the stream at batch e * steps, never repeating one
+    cfg = training.TrainConfig("vgg_cnn", None, str(tmp_path / "y"), length=128, batch=16,
+                               generate="rml2016_random", steps_per_epoch=3, val_windows=64)  # fmt: skip
+    source = training.generated_source(cfg)
+    resumed = next(source.batches(2))[0]
+    stream = source.batches(0)
+    first_seven = [next(stream)[0] for _ in range(7)]
+    np.testing.assert_array_equal(resumed, first_seven[6])
+    bad = amc_run(
+        root, "train", "--model", "vgg_cnn", "--generate", "no_such", "--length", 128, "--out", tmp_path / "x"
+    )
+    assert bad.returncode == 2 and "neither a preset" in bad.stderr
 
 
 def test_killed_run_resumes_with_its_whole_history(small_data, tmp_path, root):
