@@ -10,14 +10,9 @@ from gnuradio.amc.blocks.modulation_source import modulation_source
 from gnuradio.amc.datasets import synthetic
 from gnuradio.amc.runtime import waveforms
 
-# modulation_source's settings: RRC 0.35, exact 8 sps, CPFSK h 0.5, GFSK h 0.8/pi BT 0.35,
-# AM-DSB depth 0.5, WBFM at its deviation; no channel, no receiver, no noise.
-NOMINAL = synthetic.Ranges(
-    rate_offset=(0, 0), snr_db=(0, 0), noise_free=1.0, rolloff=(0.35, 0.35), rect_pulse=0.0,
-    cpfsk_index=(0.5, 0.5), gfsk_index=(0.8 / np.pi, 0.8 / np.pi), gfsk_bt=(0.35, 0.35), am_depth=(0.5, 0.5),
-    fm_deviation=(1.0, 1.0), audio_rate=(1.0, 1.0), cfo=(0, 0), phase_noise=(0, 0), iq_gain_db=(0, 0),
-    iq_phase_deg=(0, 0), dc=(0, 0), multipath=0.0, fading=0.0,
-)  # fmt: skip
+# The defaults are modulation_source's settings: RRC 0.35, exact 8 sps, CPFSK h 0.5, GFSK h 0.8/pi
+# BT 0.35, AM-DSB depth 0.5, WBFM at its deviation; no channel, no receiver, no noise.
+NOMINAL = synthetic.Ranges()
 N = 128
 
 

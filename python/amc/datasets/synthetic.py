@@ -45,30 +45,32 @@ def _pair(name: str, value) -> tuple[float, float]:
 
 @dataclasses.dataclass(frozen=True)
 class Ranges:
-    """What is drawn per window, uniformly over each [low, high]; probabilities in [0, 1]."""
+    """What is drawn per window, uniformly over each [low, high]; shares in [0, 1]."""
 
     classes: tuple[str, ...] = waveforms.RML2016_CLASSES
+    # The defaults are modulation_source's nominal signal, with no channel and no noise: a
+    # preset (presets/*.yaml) says what varies and how much.
     sps: tuple[int, ...] = (8,)  # nominal samples per symbol, one drawn per window
-    rate_offset: tuple[float, float] = (-0.02, 0.02)  # relative symbol-rate error
-    snr_db: tuple[float, float] = (-12.0, 30.0)  # per-sample SNR
-    noise_free: float = 0.03  # share of windows without noise
-    rolloff: tuple[float, float] = (0.15, 0.5)  # root-raised-cosine
-    rect_pulse: float = 0.05  # share of linear windows with rectangular pulses instead
-    cpfsk_index: tuple[float, float] = (0.35, 0.75)  # CPFSK modulation index h
-    gfsk_index: tuple[float, float] = (0.18, 0.5)  # GFSK h (modulation_source: 0.8/pi = 0.25)
-    gfsk_bt: tuple[float, float] = (0.25, 0.6)
-    am_depth: tuple[float, float] = (0.3, 1.0)  # AM-DSB modulation depth (with carrier)
-    fm_deviation: tuple[float, float] = (0.6, 1.3)  # WBFM deviation, times modulation_source's
-    audio_rate: tuple[float, float] = (0.5, 2.0)  # audio played faster or slower (content)
-    cfo: tuple[float, float] = (-0.004, 0.004)  # carrier offset, cycles/sample
-    phase_noise: tuple[float, float] = (0.0, 0.01)  # random-walk step std, rad/sample
-    iq_gain_db: tuple[float, float] = (-1.0, 1.0)
-    iq_phase_deg: tuple[float, float] = (-5.0, 5.0)
-    dc: tuple[float, float] = (0.0, 0.05)  # DC offset, relative to the signal's rms
-    multipath: float = 0.5  # share of windows through a multipath channel
+    rate_offset: tuple[float, float] = (0.0, 0.0)  # relative symbol-rate error
+    snr_db: tuple[float, float] = (30.0, 30.0)  # per-sample SNR
+    noise_free: float = 1.0  # share of windows without noise
+    rolloff: tuple[float, float] = (0.35, 0.35)  # root-raised-cosine
+    rect_pulse: float = 0.0  # share of linear windows with rectangular pulses instead
+    cpfsk_index: tuple[float, float] = (0.5, 0.5)  # CPFSK modulation index h
+    gfsk_index: tuple[float, float] = (0.8 / np.pi, 0.8 / np.pi)  # GFSK h
+    gfsk_bt: tuple[float, float] = (0.35, 0.35)
+    am_depth: tuple[float, float] = (0.5, 0.5)  # AM-DSB modulation depth (with carrier)
+    fm_deviation: tuple[float, float] = (1.0, 1.0)  # WBFM deviation, times modulation_source's
+    audio_rate: tuple[float, float] = (1.0, 1.0)  # audio played faster or slower (content)
+    cfo: tuple[float, float] = (0.0, 0.0)  # carrier offset, cycles/sample
+    phase_noise: tuple[float, float] = (0.0, 0.0)  # random-walk step std, rad/sample
+    iq_gain_db: tuple[float, float] = (0.0, 0.0)
+    iq_phase_deg: tuple[float, float] = (0.0, 0.0)
+    dc: tuple[float, float] = (0.0, 0.0)  # DC offset, relative to the signal's rms
+    multipath: float = 0.0  # share of windows through a multipath channel
     multipath_delay: int = 3  # longest echo, samples
-    multipath_gain: tuple[float, float] = (0.05, 0.8)  # echo amplitudes
-    fading: float = 0.3  # share of windows with a time-varying (two-ray Doppler) gain
+    multipath_gain: tuple[float, float] = (0.05, 0.4)  # echo amplitudes
+    fading: float = 0.0  # share of windows with a time-varying (two-ray Doppler) gain
     doppler: tuple[float, float] = (1e-5, 2e-3)  # cycles/sample
 
     def __post_init__(self):
