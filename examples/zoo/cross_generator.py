@@ -114,6 +114,67 @@ def windows(name: str, n: int, length: int, sps: int, esn0_db: float, rng: np.ra
     return out
 
 
+# Signals of no RML2016 class, to check that a model says "unknown" rather than a confident class.
+OUTSIDE = ("noise", "CW", "OFDM", "16APSK", "chirp")
+
+
+def outside(name: str, n: int, length: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` unit-power windows of a signal outside the class set, before noise: white noise, a
+    carrier (CW), 802.11a-like OFDM (64-point, 52 QPSK subcarriers, 16-sample cyclic prefix),
+    16APSK (4 + 12 points, ring ratio 2.7) at 8 sps through RRC 0.35, or a linear chirp."""
+    k = np.arange(length)
+    out = np.empty((n, length), np.complex128)
+    for i in range(n):
+        if name == "noise":
+            x = rng.standard_normal(length) + 1j * rng.standard_normal(length)
+        elif name == "CW":
+            x = np.exp(1j * (2 * np.pi * rng.uniform(-0.1, 0.1) * k + rng.uniform(0, 2 * np.pi)))
+        elif name == "OFDM":
+            symbols = []
+            for _ in range(length // 80 + 2):
+                spectrum = np.zeros(64, complex)
+                used = np.r_[1:27, 38:64]
+                spectrum[used] = np.exp(1j * np.pi / 2 * rng.integers(4, size=52) + 1j * np.pi / 4)
+                body = np.fft.ifft(spectrum)
+                symbols.append(np.r_[body[-16:], body])
+            x = np.concatenate(symbols)[rng.integers(80) :][:length]
+        elif name == "16APSK":
+            rings = np.r_[np.exp(1j * (np.pi / 4 + np.pi / 2 * np.arange(4))),
+                          2.7 * np.exp(1j * (np.pi / 12 + np.pi / 6 * np.arange(12)))]  # fmt: skip
+            impulses = np.zeros((length // 8 + 20) * 8, complex)
+            impulses[::8] = rng.choice(rings, length // 8 + 20)
+            x = np.convolve(impulses, rrc_taps(0.35, 8), mode="same")[80 + rng.integers(8) :][:length]
+        else:  # a chirp sweeping a random band
+            f0, sweep = rng.uniform(-0.2, 0.2), rng.uniform(-0.3, 0.3) / length
+            x = np.exp(2j * np.pi * (f0 * k + 0.5 * sweep * k**2))
+        out[i] = x / np.sqrt(np.mean(np.abs(x) ** 2))
+    return out
+
+
+def decide(probs: np.ndarray, classes, k: int = 8) -> list[str]:
+    """The decision of gr-amc's decision block (defaults: moving average of k, threshold 0.5,
+    hysteresis 0.1) after every window of a stationary signal: the labels a user sees."""
+    import pmt
+    from gnuradio import amc, blocks, gr
+
+    tb = gr.top_block()
+    src = blocks.vector_source_f(probs.astype(np.float32).ravel().tolist(), False, len(classes))
+    dec = amc.decision(list(classes), k=k)
+    sink = blocks.vector_sink_f(len(classes))
+    tb.connect(src, dec, sink)
+    tb.run()
+    changes = {
+        t.offset: pmt.to_python(t.value)["label"]
+        for t in sink.tags()
+        if pmt.symbol_to_string(t.key) == "amc_decision"
+    }
+    labels, current = [], "unknown"
+    for i in range(len(probs)):
+        current = changes.get(i, current)
+        labels.append(current)
+    return labels
+
+
 def load(target: str):
     """(predict(vectors) -> probabilities, classes, VectorSpec) of a run directory or a bundle, at
     the model's own window length (128 for a variable-length model that takes it)."""
@@ -153,6 +214,32 @@ def accuracy(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed
     return result, scored
 
 
+def decision_rates(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed: int, k: int = 8,
+                   classes=CLASSES) -> dict:  # fmt: skip
+    """Per class, the share of windows (once k have filled the smoothing) whose decision is the
+    class; per signal outside the class set, the share that ends as unknown or noise."""
+    from gnuradio.amc.runtime import features
+
+    predict, names, spec = model
+    rng = np.random.default_rng(seed)
+    rates = {}
+    for name in (*classes, *OUTSIDE):
+        if name in OUTSIDE:
+            x = outside(name, per, spec.window, rng)
+            x = x * np.exp(2j * np.pi * rng.uniform(-cfo, cfo) * np.arange(spec.window))
+            x = x + np.sqrt(10 ** (-snr_db / 10) / 2) * (
+                rng.standard_normal(x.shape) + 1j * rng.standard_normal(x.shape)
+            )
+        else:
+            x = windows(name, per, spec.window, sps, snr_db + 10 * np.log10(sps), rng, rolloff, cfo)
+        vectors, _ = features.transform(x, spec)
+        labels = np.array(decide(predict(vectors), names, k)[k - 1 :])
+        rates[name] = float(
+            np.mean(np.isin(labels, ["unknown", "noise"]) if name in OUTSIDE else labels == name)
+        )
+    return rates
+
+
 def calibration(scored: list, bins: int = 10) -> dict:
     """Reliability: per confidence bin the mean confidence, the share right and the count; and
     the expected calibration error (the count-weighted gap)."""
@@ -176,6 +263,9 @@ def main(argv=None) -> int:
     p.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES)
     p.add_argument("--per", type=int, default=300, help="windows per class and SNR (default 300)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--decisions", action="store_true",
+                   help="also the decision block's output at SNR >= 10 dB: right per class, unknown for "
+                        f"signals of no class ({', '.join(OUTSIDE)})")  # fmt: skip
     p.add_argument("--out")
     a = p.parse_args(argv)
     checks = (
@@ -217,6 +307,20 @@ def main(argv=None) -> int:
             record[target]["snr>=10"] = float(np.mean(high))
             record[target]["calibration_snr>=10"] = calibration(scored_high)
     lines = [f"| {' | '.join(head)} |", f"|{'---|' * len(head)}", *(f"| {' | '.join(r)} |" for r in rows)]
+    if a.decisions:
+        names = [*a.classes, *OUTSIDE]
+        lines += ["", "Decision block (K = 8, threshold 0.5): share right per class, share unknown/noise "
+                  "for signals of no class", "", f"| model | SNR (dB) | {' | '.join(names)} |",
+                  f"|{'---|' * (len(names) + 2)}"]  # fmt: skip
+        for target in a.targets:
+            for snr in (s for s in a.snr if s >= 10):
+                seed = a.seed + 100 + int(snr)
+                rates = decision_rates(models[target], a.sps, snr, a.cfo, tuple(a.rolloff), a.per, seed,
+                                       classes=a.classes)  # fmt: skip
+                record[target][f"decisions_{snr:g}"] = rates
+                lines.append(
+                    f"| {target} | {snr:g} | " + " | ".join(f"{100 * rates[n]:.0f}%" for n in names) + " |"
+                )
     print("\n".join(lines))
     for target in a.targets:
         if "calibration_snr>=10" in record[target]:

@@ -34,6 +34,10 @@ ANALOG = ("AM-DSB", "AM-SSB", "WBFM")
 SUPPORTED = LINEAR + FSK + ANALOG
 PULSE_SPAN = 6  # symbols of the pulse on each side of its centre
 WBFM_SENSITIVITY = 2 * np.pi * 75e3 / 220.5e3  # rad/sample per unit audio, as modulation_source
+OUTLIER = -1  # the label of a window of no class
+# Signals outside the RML2016 classes. Constellations of RML2018.01a that 16 symbols tell apart
+# from the RML2016 ones; 16APSK is left out on purpose: examples/zoo/cross_generator.py tests on it.
+OUTLIER_KINDS = ("noise", "tone", "tones", "chirp", "ofdm", "OOK", "8ASK", "16PSK", "32APSK", "64APSK")
 
 
 def _pair(name: str, value) -> tuple[float, float]:
@@ -72,6 +76,10 @@ class Ranges:
     multipath_gain: tuple[float, float] = (0.05, 0.4)  # echo amplitudes
     fading: float = 0.0  # share of windows with a time-varying (two-ray Doppler) gain
     doppler: tuple[float, float] = (1e-5, 2e-3)  # cycles/sample
+    # Share of windows that are none of the classes (OUTLIERS: noise, tones, chirps, OFDM,
+    # other constellations), labelled OUTLIER: trained towards equal probabilities for every
+    # class (outlier exposure), so that the decision block's threshold says "unknown".
+    outliers: float = 0.0
 
     def __post_init__(self):
         unknown = [c for c in self.classes if c not in SUPPORTED]
@@ -294,10 +302,40 @@ def clean(rng, name: str, n: int, length: int, sps: np.ndarray, r: Ranges) -> np
     return x / np.sqrt(np.maximum(1e-12, np.mean(np.abs(x) ** 2, axis=1, keepdims=True)))
 
 
+def outlier(rng, kind: str, n: int, length: int, sps: np.ndarray, r: Ranges) -> np.ndarray:
+    """Windows of a signal of no class (unit power before the channel)."""
+    t = np.arange(length)[None, :]
+    if kind == "noise":
+        return rng.standard_normal((n, length)) + 1j * rng.standard_normal((n, length))
+    if kind in ("tone", "tones"):
+        k = 1 if kind == "tone" else int(rng.integers(2, 5))
+        f = rng.uniform(-0.25, 0.25, (n, 1, k))
+        a = rng.uniform(0.3, 1.0, (n, 1, k))
+        return (a * np.exp(1j * (2 * np.pi * f * t[..., None] + rng.uniform(0, 6.3, (n, 1, k))))).sum(axis=2)
+    if kind == "chirp":
+        f0 = rng.uniform(-0.2, 0.2, (n, 1))
+        rate = rng.uniform(-0.4, 0.4, (n, 1)) / length  # cycles/sample per sample
+        return np.exp(2j * np.pi * (f0 * t + 0.5 * rate * t**2))
+    if kind == "ofdm":
+        size = int(rng.choice([16, 32, 64]))
+        cp = size // 4
+        used = int(size * rng.uniform(0.5, 0.9))
+        n_sym = -(-length // (size + cp)) + 1
+        points = waveforms.CONSTELLATIONS[str(rng.choice(["QPSK", "QAM16"]))]
+        grid = np.zeros((n, n_sym, size), np.complex128)
+        carriers = (np.arange(used) - used // 2) % size
+        grid[:, :, carriers] = points[rng.integers(len(points), size=(n, n_sym, used))]
+        body = np.fft.ifft(grid, axis=2)
+        x = np.concatenate([body[:, :, -cp:], body], axis=2).reshape(n, -1)
+        start = rng.integers(size + cp)
+        return x[:, start : start + length]
+    return linear(rng, kind, n, length, sps, r)
+
+
 @dataclasses.dataclass
 class Batch:
     windows: np.ndarray  # (n, length) complex64
-    labels: np.ndarray  # (n,) class index into Ranges.classes
+    labels: np.ndarray  # (n,) class index into Ranges.classes, OUTLIER for none
     snr_db: np.ndarray  # (n,) per-sample SNR (inf: no noise)
     sps: np.ndarray  # (n,) nominal samples per symbol
 
@@ -307,13 +345,21 @@ def batch(r: Ranges, n: int, length: int, seed: int, index: int, classes: list[i
     (or the class indices given), each with its own draw of every range."""
     rng = np.random.default_rng([seed, index])
     labels = np.asarray(classes) if classes is not None else rng.integers(len(r.classes), size=n)
+    if classes is None and r.outliers:
+        labels[rng.uniform(size=n) < r.outliers] = OUTLIER
     sps = np.asarray(r.sps)[rng.integers(len(r.sps), size=len(labels))]
     snr = rng.uniform(*r.snr_db, len(labels))
     snr[rng.uniform(size=len(labels)) < r.noise_free] = np.inf
     out = np.empty((len(labels), length), np.complex128)
-    for c in np.unique(labels):
+    for c in np.unique(labels[labels >= 0]):
         rows = np.flatnonzero(labels == c)
         out[rows] = clean(rng, r.classes[c], len(rows), length, sps[rows].astype(float), r)
+    odd = np.flatnonzero(labels == OUTLIER)
+    kinds = rng.choice(OUTLIER_KINDS, len(odd))
+    for kind in np.unique(kinds):
+        rows = odd[kinds == kind]
+        x = outlier(rng, str(kind), len(rows), length, sps[rows].astype(float), r)
+        out[rows] = x / np.sqrt(np.maximum(1e-12, np.mean(np.abs(x) ** 2, axis=1, keepdims=True)))
     out = channel(rng, out, r)
     noise = (rng.standard_normal(out.shape) + 1j * rng.standard_normal(out.shape)) / np.sqrt(2)
     out += np.sqrt(10 ** (-snr / 10))[:, None] * noise

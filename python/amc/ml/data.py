@@ -191,14 +191,24 @@ def synthetic_data(ranges: synthetic.Ranges, n: int, length: int, seed: int, nam
                 snr.astype(int), length, x, {"generator": "gr-amc synthetic"}, sps)  # fmt: skip
 
 
+def soft_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """One-hot targets, and equal probabilities for synthetic.OUTLIER windows (outlier exposure)."""
+    out = np.zeros((len(labels), n_classes), np.float32)
+    known = labels >= 0
+    out[np.flatnonzero(known), labels[known]] = 1.0
+    out[~known] = 1.0 / n_classes
+    return out
+
+
 def generated_batches(ranges, spec: features.VectorSpec, batch: int, seed: int, first: int) -> Iterator:
     """The endless training stream of a generated run: batch number first, first + 1, ...
-    (seeded [seed, number]: a resumed run continues the stream where it stopped)."""
+    (seeded [seed, number]: a resumed run continues the stream where it stopped). Labels are
+    class indices, or soft targets (soft_labels) when the preset has outliers."""
     index = first
     while True:
         b = synthetic.batch(ranges, batch, spec.window, seed, index)
         vectors, _ = features.transform(b.windows, spec)
-        yield vectors, b.labels
+        yield vectors, (soft_labels(b.labels, len(ranges.classes)) if ranges.outliers else b.labels)
         index += 1
 
 

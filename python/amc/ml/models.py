@@ -386,10 +386,11 @@ def build(name: str, n_classes: int, window: int | None) -> keras.Model:
     return entry.build(n_classes, window)
 
 
-def compile_for_training(model: keras.Model, lr: float) -> keras.Model:
-    """The one optimiser, loss and metric of training and fine-tuning (pruning) runs."""
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])  # fmt: skip
+def compile_for_training(model: keras.Model, lr: float, soft_targets: bool = False) -> keras.Model:
+    """The one optimiser, loss and metric of training and fine-tuning (pruning) runs: labels are
+    class indices, or with soft_targets probability vectors (outlier exposure)."""
+    loss = "categorical_crossentropy" if soft_targets else "sparse_categorical_crossentropy"
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss, metrics=["accuracy"])
     return model
 
 

@@ -27,6 +27,7 @@ from .data import (
     batches,
     generated_batches,
     open_data,
+    soft_labels,
     split,
     synthetic_data,
 )
@@ -105,7 +106,7 @@ def select_rows(parts: list[Data], cfg: TrainConfig) -> tuple[list[np.ndarray], 
     return train_sets, val_idx
 
 
-def initial_model(cfg: TrainConfig, classes: list[str], window: int | None):
+def initial_model(cfg: TrainConfig, classes: list[str], window: int | None, soft_targets: bool = False):
     """The compiled model to train: fresh, or with the weights of the finished run cfg.init."""
     keras.utils.set_random_seed(cfg.seed)
     model = models.build(cfg.model, len(classes), window)
@@ -117,7 +118,7 @@ def initial_model(cfg: TrainConfig, classes: list[str], window: int | None):
         model.set_weights(
             keras.saving.load_model(os.path.join(cfg.init, "model.keras"), safe_mode=True).get_weights()
         )
-    return models.compile_for_training(model, cfg.lr)
+    return models.compile_for_training(model, cfg.lr, soft_targets)
 
 
 @dataclasses.dataclass
@@ -132,6 +133,7 @@ class Source:
     batches: object  # (initial_epoch) -> endless iterator of (vectors, labels)
     about: str  # for the log
     record: dict  # TrainRecord's data, data_sha256, data_attrs
+    soft_targets: bool = False  # labels are probability vectors (generated outliers)
 
 
 def file_source(cfg: TrainConfig) -> Source:
@@ -182,12 +184,14 @@ def generated_source(cfg: TrainConfig) -> Source:
     spec = models.MODELS[cfg.model].spec(cfg.lengths()[0])
     val = synthetic_data(ranges, cfg.val_windows, spec.window, cfg.seed + VALIDATION_SEED)
     val_x, _ = features.transform(val.windows(np.arange(len(val))), spec)
+    soft = ranges.outliers > 0  # validation on the classes alone, as one-hot targets
+    val_y = soft_labels(val.y, len(ranges.classes)) if soft else val.y
     name = os.path.basename(cfg.generate)[: -len(".yaml")] if cfg.generate.endswith(".yaml") else cfg.generate
     attrs = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(ranges).items()}
     return Source(
         classes=list(ranges.classes),
         lengths=[spec.window],
-        val=(val_x, val.y),
+        val=(val_x, val_y),
         batch=cfg.batch,
         steps=cfg.steps_per_epoch,
         batches=lambda initial_epoch: generated_batches(
@@ -204,6 +208,7 @@ def generated_source(cfg: TrainConfig) -> Source:
                 "ranges": attrs,
             },  # fmt: skip
         },
+        soft_targets=soft,
     )
 
 
@@ -212,9 +217,13 @@ def batch_stream(source: Source, spec: features.VectorSpec, initial_epoch: int):
     generating, augmenting, transforming) in its own thread while the model trains on the
     previous batches."""
     shape = (source.batch, *spec.shape) if len(source.lengths) == 1 else (source.batch, None, spec.shape[-1])
+    labels = (
+        tf.TensorSpec((source.batch, len(source.classes)), tf.float32)
+        if source.soft_targets
+        else tf.TensorSpec((source.batch,), tf.int64)
+    )
     return tf.data.Dataset.from_generator(
-        lambda: source.batches(initial_epoch),
-        output_signature=(tf.TensorSpec(shape, tf.float32), tf.TensorSpec((source.batch,), tf.int64)),
+        lambda: source.batches(initial_epoch), output_signature=(tf.TensorSpec(shape, tf.float32), labels)
     ).prefetch(4)
 
 
@@ -227,7 +236,9 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
     source = generated_source(cfg) if cfg.generate else file_source(cfg)
     spec = entry.spec(source.lengths[0])
     os.makedirs(cfg.out, exist_ok=True)
-    model = initial_model(cfg, source.classes, None if entry.variable_length else spec.window)
+    model = initial_model(
+        cfg, source.classes, None if entry.variable_length else spec.window, source.soft_targets
+    )
 
     backup = os.path.join(cfg.out, "backup")
     if not resume and os.path.isdir(backup):
