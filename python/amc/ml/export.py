@@ -8,7 +8,6 @@ form LiteRT runs (a dynamic RNN does not convert).
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import os
 import shutil
@@ -101,54 +100,18 @@ def export(
         raise ValueError(f"lengths: model {info.model} takes only {spec.window}")
     if quantization == "int8" and not all(len((int8_calibration or {}).get(n, ())) for n in lengths):
         raise ValueError("int8_calibration: int8 quantisation needs calibration vectors for every length")
+    if spec.representation == "mag_fft":
+        raise ValueError(
+            "representation: mag_fft models cannot be bundled (bundles carry no fft_size/fft_avg)"
+        )
     parent = os.path.dirname(os.path.abspath(out))
     tmp = tempfile.mkdtemp(prefix=".bundle.", dir=parent)
     try:
-        files = {}
-        for n in lengths:
-            s = dataclasses.replace(spec, window=n)
-            fixed = model
-            if info.variable_length:
-                # unrolling needs a known length: the same weights in a fixed-length copy
-                fixed = models.build(info.model, len(info.classes), n)
-                fixed.set_weights(model.get_weights())
-            flat = to_litert(fixed, s.shape, quantization, (int8_calibration or {}).get(n))
-            # Unrolled recurrent graphs repeat one step's ops per sample: gzip halves them
-            # (weights alone barely compress, so convolutional models stay plain).
-            packed = gzip.compress(flat, 9, mtime=0)
-            name = f"model_{n}.tflite"
-            if len(packed) < 0.75 * len(flat):
-                name, flat = name + ".gz", packed
-            with open(os.path.join(tmp, name), "wb") as f:
-                f.write(flat)
-            files[n] = {"file": name, "sha256": sha256(os.path.join(tmp, name))}
+        files = write_models(model, info, lengths, quantization, int8_calibration or {}, tmp)
         # the weights without the optimizer's state: a third of the size
         models.save_inference(model, os.path.join(tmp, KERAS_FILE))
-        meta = {
-            "format": FORMAT,
-            "name": info.model,
-            "runtime": RUNTIME,
-            "quantization": QUANTIZATION_NAMES[quantization],
-            "batch": batch,
-            "classes": list(info.classes),
-            "input": {
-                "representation": spec.representation,
-                "layout": spec.layout,
-                "normalization": spec.normalization,
-                "lengths": [int(n) for n in lengths],
-                "files": {int(n): v for n, v in files.items()},
-            },
-            "keras": {"file": KERAS_FILE, "sha256": sha256(os.path.join(tmp, KERAS_FILE))},
-            "trained_on": {
-                "data": os.path.basename(info.data),
-                "data_sha256": info.data_sha256,
-                "length": spec.window,
-                **info.data_attrs,
-            },
-            "training": {"command": info.command, "seed": info.seed, "params": info.params},
-            "evaluation": evaluation or {},
-            "generator": f"gr-amc {__version__}",
-        }
+        keras_file = {"file": KERAS_FILE, "sha256": sha256(os.path.join(tmp, KERAS_FILE))}
+        meta = metadata(info, lengths, files, keras_file, batch, quantization, evaluation)
         with open(os.path.join(tmp, METADATA), "w") as f:
             yaml.safe_dump(meta, f, sort_keys=False)
         if os.path.exists(out):
@@ -159,3 +122,56 @@ def export(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return meta
+
+
+def write_models(model, info: TrainRecord, lengths, quantization: str, calibration: dict, out: str) -> dict:
+    """One LiteRT file per length in directory `out`; {length: {file, sha256}}."""
+    files = {}
+    for n in lengths:
+        fixed = model
+        if info.variable_length:
+            # unrolling needs a known length: the same weights in a fixed-length copy
+            fixed = models.build(info.model, len(info.classes), n)
+            fixed.set_weights(model.get_weights())
+        flat = to_litert(fixed, info.vector_spec(n).shape, quantization, calibration.get(n))
+        # Unrolled recurrent graphs repeat one step's ops per sample: gzip halves them
+        # (weights alone barely compress, so convolutional models stay plain).
+        packed = gzip.compress(flat, 9, mtime=0)
+        name = f"model_{n}.tflite"
+        if len(packed) < 0.75 * len(flat):
+            name, flat = name + ".gz", packed
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(flat)
+        files[n] = {"file": name, "sha256": sha256(os.path.join(out, name))}
+    return files
+
+
+def metadata(info: TrainRecord, lengths, files: dict, keras_file: dict, batch: int, quantization: str,
+             evaluation) -> dict:  # fmt: skip
+    """bundle.yaml: what runtime.bundle.load checks, and what the model was trained on and scored."""
+    spec = info.vector_spec()
+    return {
+        "format": FORMAT,
+        "name": info.model,
+        "runtime": RUNTIME,
+        "quantization": QUANTIZATION_NAMES[quantization],
+        "batch": batch,
+        "classes": list(info.classes),
+        "input": {
+            "representation": spec.representation,
+            "layout": spec.layout,
+            "normalization": spec.normalization,
+            "lengths": [int(n) for n in lengths],
+            "files": {int(n): v for n, v in files.items()},
+        },
+        "keras": keras_file,
+        "trained_on": {
+            "data": os.path.basename(info.data),
+            "data_sha256": info.data_sha256,
+            "length": spec.window,
+            **info.data_attrs,
+        },
+        "training": {"command": info.command, "seed": info.seed, "params": info.params},
+        "evaluation": evaluation or {},
+        "generator": f"gr-amc {__version__}",
+    }

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..runtime.atomic import write_json
 from . import models
-from .data import Augment, batches, open_data, split
+from .data import GENERATED, Augment, batches, open_data, split
 from .evaluation import evaluate_run, plot_accuracy, write_tables
 from .record import TrainRecord
 
@@ -125,16 +125,7 @@ def prune(
     left dense) choose what is cut; see SCOPES. Writes out/sparsity_S/ runs,
     table.md, table.csv, accuracy.png and accuracy.json (updated after every sparsity; a
     second call with the same settings reuses the sparsities already done)."""
-    for s in sparsities:
-        if not 0.0 < s < 1.0:
-            raise ValueError(f"sparsity {s} must be between 0 and 1")
-    for name, value in (("epochs", epochs), ("batch", batch), ("frequency", frequency)):
-        if value < 1:
-            raise ValueError(f"{name} {value} must be >= 1")
-    if not lr > 0:
-        raise ValueError(f"lr {lr} must be > 0")
-    if scope not in SCOPES:
-        raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
+    check_settings(sparsities, epochs, batch, lr, frequency, scope)
     keep = sorted(set(keep))
     trained = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
     names = [layer.name for layer in trained.layers]
@@ -142,12 +133,14 @@ def prune(
         raise ValueError(f"keep: {keep} must name layers of {run_dir}'s model and leave some to prune "
                          f"(its layers: {', '.join(names)})")  # fmt: skip
     info = TrainRecord.read(run_dir)
+    if info.data.startswith(GENERATED):
+        raise ValueError(f"{run_dir}: pruning fine-tunes on the run's dataset file; this run was trained on "
+                         f"generated windows ({info.data})")  # fmt: skip
     spec = info.vector_spec()
     data = open_data(info.data, spec.window)
     train_idx, _, test_idx = split(data, info.seed)
     augment = Augment(**info.config.get("augment", {}))
     steps = len(train_idx) // batch
-    end = max(1, int(0.8 * steps * epochs))
     os.makedirs(out, exist_ok=True)
 
     base = evaluate_run(run_dir, data, test_idx)
@@ -176,8 +169,10 @@ def prune(
                     yield from batches(data, train_idx, spec, batch, rng, augment)
 
             log(f"sparsity {s}: fine-tuning {epochs} epochs of {steps} steps")
-            model.fit(stream(), steps_per_epoch=steps, epochs=epochs, verbose=2, shuffle=False,
-                      callbacks=[_pruner_callback(s, end, frequency, scope, keep)])  # fmt: skip
+            pruner = _pruner_callback(s, max(1, int(0.8 * steps * epochs)), frequency, scope, keep)
+            model.fit(
+                stream(), steps_per_epoch=steps, epochs=epochs, verbose=2, shuffle=False, callbacks=[pruner]
+            )
             os.makedirs(run, exist_ok=True)
             models.save_inference(model, os.path.join(run, "model.keras"))
             # train.json last: its presence marks a finished sparsity
@@ -189,6 +184,20 @@ def prune(
         results.append(r)
         _report(out, info.model, results)  # after every sparsity: long runs show results as they come
     return results
+
+
+def check_settings(sparsities, epochs: int, batch: int, lr: float, frequency: int, scope: str) -> None:
+    """Refuse, by name, settings prune() cannot run with, before any model or data is read."""
+    for s in sparsities:
+        if not 0.0 < s < 1.0:
+            raise ValueError(f"sparsity {s} must be between 0 and 1")
+    for name, value in (("epochs", epochs), ("batch", batch), ("frequency", frequency)):
+        if value < 1:
+            raise ValueError(f"{name} {value} must be >= 1")
+    if not lr > 0:
+        raise ValueError(f"lr {lr} must be > 0")
+    if scope not in SCOPES:
+        raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
 
 
 def _done(run: str, settings: dict) -> bool:
