@@ -94,3 +94,18 @@ def test_bad_model_requests():
         models.build("pet_cgdnn", 11, None)
     with pytest.raises(ValueError, match="n_classes"):
         models.build("gru2", 1, 128)
+
+
+def test_multiply_adds_count_the_weights_each_output_uses():
+    import keras
+
+    from gnuradio.amc.ml import cost
+
+    inp = keras.Input((16, 2))
+    x = keras.layers.Conv1D(4, 3, padding="same")(inp)  # 16 outputs x 4 filters x (3 x 2) weights
+    x = keras.layers.Flatten()(x)
+    out = keras.layers.Dense(5)(x)  # 64 inputs x 5
+    assert cost.multiply_adds(keras.Model(inp, out)) == 16 * 4 * 6 + 64 * 5
+    assert cost.multiply_adds(models.build("res_cnn", 11, 128)) < 1.5 * cost.multiply_adds(
+        models.build("vgg_cnn", 11, 128)
+    )

@@ -51,7 +51,16 @@ def test_batches_are_reproducible_and_never_repeat():
     np.testing.assert_array_equal(a.windows, b.windows)
     assert not np.allclose(a.windows, c.windows)
     assert np.all(np.isfinite(a.windows)) and a.windows.dtype == np.complex64
-    assert set(np.unique(synthetic.batch(r, 2000, N, 7, 2).labels)) == set(range(len(r.classes)))
+    labels = synthetic.batch(r, 2000, N, 7, 2).labels
+    assert set(np.unique(labels)) == {synthetic.OUTLIER, *range(len(r.classes))}
+    assert np.mean(labels == synthetic.OUTLIER) == pytest.approx(r.outliers, abs=0.03)
+
+
+def test_outliers_are_signals_of_no_class():
+    r = synthetic.Ranges(outliers=1.0)
+    b = synthetic.batch(r, 500, N, 3, 0)
+    assert np.all(b.labels == synthetic.OUTLIER) and np.all(np.isfinite(b.windows))
+    np.testing.assert_allclose(np.mean(np.abs(b.windows) ** 2, axis=1), 1.0, rtol=1e-4)
 
 
 def test_noise_follows_the_per_sample_snr():

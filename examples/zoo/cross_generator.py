@@ -252,6 +252,38 @@ def calibration(scored: list, bins: int = 10) -> dict:
     return {"bins": rows, "ece": float(ece)}
 
 
+def plot(record: dict, out: str) -> None:
+    """accuracy.png (mean accuracy against SNR) and reliability.png (confidence against the share
+    right at SNR >= 10 dB) for every model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (acc, rel) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for target, r in record.items():
+        snrs = sorted(float(k) for k in r if k[0].isdigit() or k[0] == "-")
+        acc.plot(snrs, [100 * np.mean(list(r[f"{s:g}"].values())) for s in snrs], marker="o", label=target)
+        if "calibration_snr>=10" in r:
+            bins = r["calibration_snr>=10"]["bins"]
+            rel.plot([b["confidence"] for b in bins], [b["right"] for b in bins], marker="o",
+                     label=f"{target} (ECE {r['calibration_snr>=10']['ece']:.3f})")  # fmt: skip
+    acc.set(xlabel="per-sample SNR (dB)", ylabel="windows right (%)", ylim=(0, 100),
+            title="Independent generator: accuracy")  # fmt: skip
+    rel.plot([0, 1], [0, 1], "k:", label="perfect calibration")
+    rel.set(xlabel="confidence", ylabel="share right", xlim=(0, 1), ylim=(0, 1),
+            title="Reliability at SNR >= 10 dB")  # fmt: skip
+    for ax in (acc, rel):
+        ax.grid(True)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "accuracy_reliability.png.partial"), dpi=100, format="png")
+    os.replace(
+        os.path.join(out, "accuracy_reliability.png.partial"), os.path.join(out, "accuracy_reliability.png")
+    )
+    plt.close(fig)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("targets", nargs="+", metavar="RUN_OR_BUNDLE")
@@ -330,6 +362,7 @@ def main(argv=None) -> int:
             )
     if a.out:
         os.makedirs(a.out, exist_ok=True)
+        plot(record, a.out)
         settings = {k: getattr(a, k) for k in ("sps", "snr", "cfo", "rolloff", "multipath", "per", "seed")}
         record = json.dumps({"settings": settings, "accuracy": record}, indent=1)
         for name, text in (("table.md", "\n".join(lines) + "\n"), ("accuracy.json", record)):

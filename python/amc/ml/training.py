@@ -13,11 +13,12 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
+import yaml
 
 from ..datasets import synthetic
 from ..datasets.readers import file_sha256
 from ..runtime import features
-from ..runtime.atomic import write_json
+from ..runtime.atomic import write_json, write_text
 from . import models, record
 from .data import (
     GENERATED,
@@ -177,10 +178,22 @@ def file_source(cfg: TrainConfig) -> Source:
     )
 
 
+RANGES_FILE = "ranges.yaml"  # the generator ranges a generated run began with
+
+
 def generated_source(cfg: TrainConfig) -> Source:
     """Windows generated on the fly (datasets.synthetic): batch k of epoch e is batch number
-    e * steps + k of the stream seeded cfg.seed, so that a resumed run draws new batches."""
-    ranges = synthetic.preset(cfg.generate)
+    e * steps + k of the stream seeded cfg.seed, so that a resumed run draws new batches. The
+    ranges are the preset's when the run begins, kept in the run directory (RANGES_FILE): a
+    resumed run goes on with them even if the preset has changed since."""
+    kept = os.path.join(cfg.out, RANGES_FILE)
+    if os.path.isfile(kept):
+        ranges = synthetic.Ranges.from_yaml(kept)
+    else:
+        ranges = synthetic.preset(cfg.generate)
+        os.makedirs(cfg.out, exist_ok=True)
+        fields = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(ranges).items()}
+        write_text(kept, yaml.safe_dump(fields, sort_keys=False))
     spec = models.MODELS[cfg.model].spec(cfg.lengths()[0])
     val = synthetic_data(ranges, cfg.val_windows, spec.window, cfg.seed + VALIDATION_SEED)
     val_x, _ = features.transform(val.windows(np.arange(len(val))), spec)
@@ -233,6 +246,11 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
     entry = models.MODELS[cfg.model]
     if len(cfg.lengths()) > 1 and not entry.variable_length:
         raise ValueError(f"length: model {cfg.model} takes one length, not {cfg.lengths()}")
+    backup = os.path.join(cfg.out, "backup")
+    if not resume and os.path.isdir(backup):
+        raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
+    if not resume and os.path.isfile(os.path.join(cfg.out, RANGES_FILE)):
+        os.remove(os.path.join(cfg.out, RANGES_FILE))  # a new run takes the preset as it is now
     source = generated_source(cfg) if cfg.generate else file_source(cfg)
     spec = entry.spec(source.lengths[0])
     os.makedirs(cfg.out, exist_ok=True)
@@ -240,9 +258,6 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         cfg, source.classes, None if entry.variable_length else spec.window, source.soft_targets
     )
 
-    backup = os.path.join(cfg.out, "backup")
-    if not resume and os.path.isdir(backup):
-        raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
     run_files = run_files_callback(cfg.out, resume)
     initial_epoch = restore_backup(model, backup) if resume else 0
     run_files.forget_from(
