@@ -327,6 +327,13 @@ def test_amc_demo_prints_decisions(root):
     assert rows, r.stdout
     assert all(len(row) >= 4 for row in rows)
     assert "dropped 0" in r.stdout
+    # six modulations in turn, through the RML2016 fading channel: each is named, and nothing else
+    # is (the decision may say unknown where a fade takes the confidence below the threshold)
+    named = {}
+    for _, truth, decision, _ in rows:
+        named.setdefault(truth, set()).add(decision)
+    assert list(named) == ["QPSK", "BPSK", "QAM16", "GFSK", "WBFM", "8PSK"], r.stdout
+    assert all(truth in said and said <= {truth, "unknown"} for truth, said in named.items()), r.stdout
 
 
 def test_amc_classify_resamples_to_the_models_samples_per_symbol(root, recording):

@@ -109,3 +109,17 @@ def test_multiply_adds_count_the_weights_each_output_uses():
     assert cost.multiply_adds(models.build("res_cnn", 11, 128)) < 1.5 * cost.multiply_adds(
         models.build("vgg_cnn", 11, 128)
     )
+
+
+def test_saved_inference_models_carry_no_optimizer_state(tmp_path):
+    import io
+    import zipfile
+
+    import h5py
+
+    model = models.compile_for_training(models.build("vgg_cnn", 4, 128), 1e-3)
+    model.fit(np.zeros((8, 128, 2), np.float32), np.zeros(8), epochs=1, verbose=0)  # the optimizer has state
+    models.save_inference(model, str(tmp_path / "m.keras"))
+    with zipfile.ZipFile(tmp_path / "m.keras") as z:
+        weights = h5py.File(io.BytesIO(z.read("model.weights.h5")))
+        assert "optimizer" not in weights or not len(weights["optimizer"])

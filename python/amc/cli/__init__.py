@@ -50,4 +50,8 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM/SIGHUP where a command handles them
         print(f"amc: interrupted{f' ({e})' if str(e) else ''}; nothing was left behind", file=sys.stderr)
-        return 130
+        sys.stderr.flush()
+        sys.stdout.flush()
+        # the command's files are cleaned up by now; exit without the interpreter's exit hooks,
+        # which would wait on worker pools that were ended mid-task
+        os._exit(130)

@@ -316,9 +316,14 @@ def _results(cfg: Config, jobs: int) -> Iterator[tuple[Task, np.ndarray]]:
         workers = list((getattr(pool, "_processes", None) or {}).values())
         for p in workers:
             p.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
         for p in workers:
             p.join(timeout=10)  # reaped here, not left to whoever adopts them
+        # Not shutdown(wait=True): its queue feeder may block for ever on a pipe whose reader
+        # was just terminated (seen as a hang after SIGTERM); the executor is abandoned instead.
+        queue = getattr(pool, "_call_queue", None)
+        if queue is not None:
+            queue.cancel_join_thread()
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
 

@@ -395,8 +395,9 @@ def compile_for_training(model: keras.Model, lr: float, soft_targets: bool = Fal
 
 
 def save_inference(model: keras.Model, path: str) -> None:
-    """Save architecture and weights without the optimizer's state (a third of the size):
-    a clone is a new, uncompiled model, so it has no optimizer to save."""
-    bare = keras.models.clone_model(model)
+    """Save architecture and weights without the optimizer's state (a third of the size). A
+    model rebuilt from its config has no optimizer; keras.models.clone_model of a compiled
+    model keeps the optimizer, and saves its state (tests/test_models.py checks the file)."""
+    bare = keras.Model.from_config(model.get_config())
     bare.set_weights(model.get_weights())
     bare.save(path)

@@ -26,7 +26,7 @@ RUNTIME = "litert"
 DEFAULT_BATCH = 256  # most vectors per model call
 KERAS_FILE = "model.keras"  # the float model, for the TensorFlow backend
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bundles")
-DEFAULT = "rml2016_vgg128"  # what "default" names
+DEFAULT = "rml2016_res128"  # what "default" names (docs/models.md)
 
 
 def sha256(path: str) -> str:
