@@ -76,9 +76,9 @@ class classifier(gr.sync_block):
     ):
         if outputs not in OUTPUTS:
             raise ValueError(f"outputs {outputs!r} is not one of: {', '.join(OUTPUTS)}")
-        if not _is_int(threads) or threads < 1:
+        if not bundles.is_int(threads) or threads < 1:
             raise ValueError(f"threads {threads!r} must be an integer >= 1")
-        if not _is_int(max_backlog) or max_backlog < 0:
+        if not bundles.is_int(max_backlog) or max_backlog < 0:
             raise ValueError(f"max_backlog {max_backlog!r} must be an integer >= 0 (0: never drop)")
         if not (isinstance(samp_rate, (int, float)) and np.isfinite(samp_rate) and samp_rate >= 0):
             raise ValueError(f"samp_rate {samp_rate!r} must be a finite number >= 0 (0: unknown)")
@@ -201,9 +201,8 @@ class classifier(gr.sync_block):
         if not len(rows):
             return
         found = features.check_vectors(x[rows], self.spec)
-        for i, why in zip(rows, found, strict=True):
-            if why == features.OK:
-                continue
+        bad = found != features.OK  # the rare ones: no Python loop over every window
+        for i, why in zip(rows[bad], found[bad], strict=True):
             why = MISMATCH if why == UNNORMALIZED else why
             flags[int(i)] = why
             valid[i] = False
@@ -317,10 +316,6 @@ class classifier(gr.sync_block):
         if t is not None:
             d = pmt.dict_add(d, KEYS["time"], pmt.from_double(t))
         return pmt.dict_add(d, KEYS["model"], self._model_pmt)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def classify_windows(runner, classes, spec, samples: np.ndarray, hop: int | None = None):

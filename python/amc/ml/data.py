@@ -16,6 +16,7 @@ import h5py
 import numpy as np
 
 from ..datasets import readers, synthetic
+from ..datasets.generate import NOISE_FREE_SNR
 from ..runtime import features, waveforms
 
 SPLIT = (0.6, 0.2, 0.2)
@@ -34,7 +35,6 @@ BLOCKS_MIXED = 256
 IN_MEMORY_BYTES = 2 << 30
 # A run trained on generated windows names its data "generate:PRESET" (train.json's data).
 GENERATED = "generate:"
-NOISE_FREE_SNR = 100  # SNR label of windows without noise
 # Seeds of the generated sets, offset from the run's seed: validation and test never
 # share a window with the training stream (its batches are seeded [seed, step]).
 VALIDATION_SEED, TEST_SEED, CALIBRATION_SEED = 1_000_003, 2_000_003, 3_000_003

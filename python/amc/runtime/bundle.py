@@ -103,7 +103,7 @@ class Bundle:
             )
             runner.check_shapes(self, length)
             return runner
-        if not _is_int(threads) or threads < 1:
+        if not is_int(threads) or threads < 1:
             raise BundleError(f"threads {threads!r} must be an integer >= 1")
         entry = self.meta["input"]["files"][length]
         runner = Runner(os.path.join(self.path, entry["file"]), self.meta["batch"], shape, threads)
@@ -175,13 +175,13 @@ def load(path: str) -> Bundle:
     for key in ("format", "name", "runtime", "batch", "classes", "input"):
         _need(key in meta, path, f"{METADATA} lacks '{key}'")
     _need(
-        _is_int(meta["format"]) and meta["format"] == FORMAT,
+        is_int(meta["format"]) and meta["format"] == FORMAT,
         path,
         f"format {meta['format']!r} is not {FORMAT}",
     )
     _need(meta["runtime"] == RUNTIME, path, f"runtime {meta['runtime']!r} is not {RUNTIME}")
     _need(
-        _is_int(meta["batch"]) and meta["batch"] >= 1,
+        is_int(meta["batch"]) and meta["batch"] >= 1,
         path,
         f"batch {meta['batch']!r} must be a positive integer",
     )
@@ -206,7 +206,7 @@ def load(path: str) -> Bundle:
     )
     _need(isinstance(i["lengths"], list) and i["lengths"], path, "input lengths must be a non-empty list")
     for n in i["lengths"]:
-        _need(_is_int(n) and n >= features.MIN_WINDOW, path, f"bad input length {n!r}")
+        _need(is_int(n) and n >= features.MIN_WINDOW, path, f"bad input length {n!r}")
         _check_file(
             path,
             i["files"].get(n) if isinstance(i["files"], dict) else None,
@@ -218,8 +218,9 @@ def load(path: str) -> Bundle:
     return Bundle(path, meta)
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def is_int(value) -> bool:
+    """An integer (Python or numpy), not a bool: what counts, threads and lengths must be."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _pow2_at_least(n: int) -> int:
