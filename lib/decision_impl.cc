@@ -26,6 +26,8 @@ void require(bool ok, const std::string& what)
 const pmt::pmt_t k_window_key = pmt::mp("amc_window");
 const pmt::pmt_t k_flag_key = pmt::mp("amc_flag");
 const pmt::pmt_t k_power_key = pmt::mp("amc_power");
+const pmt::pmt_t k_time_key = pmt::mp("rx_time"); // a source (re)start or a gap
+const pmt::pmt_t k_freq_key = pmt::mp("rx_freq"); // a retune
 const pmt::pmt_t k_decision_key = pmt::mp("amc_decision");
 const pmt::pmt_t k_label_key = pmt::mp("label");
 const pmt::pmt_t k_index_key = pmt::mp("index");
@@ -238,10 +240,17 @@ void decision_impl::reset_history()
     std::fill(d_smoothed.begin(), d_smoothed.end(), 0.0f);
     d_filled = 0;
     d_next = 0;
+    d_run = 0;
+}
+
+bool decision_impl::settled() const
+{
+    return d_run >= (d_smoothing == smoothing_kind::none ? 1 : d_k);
 }
 
 void decision_impl::smooth(const float* p)
 {
+    d_run++;
     switch (d_smoothing) {
     case smoothing_kind::none:
         std::copy(p, p + d_nclasses, d_smoothed.begin());
@@ -369,7 +378,7 @@ int decision_impl::work(int noutput_items,
         float* o = out + static_cast<size_t>(i) * d_nclasses;
         const uint64_t item = first + i;
         uint64_t offset = item;
-        bool flagged = false, have_power = false;
+        bool flagged = false, have_power = false, restart = false, retune = false;
         double power_db = 0.0;
         for (; t < tags.size() && tags[t].offset <= item; t++) {
             if (tags[t].offset < item) {
@@ -379,6 +388,10 @@ int decision_impl::work(int noutput_items,
                 offset = pmt::to_uint64(tags[t].value);
             } else if (pmt::eqv(tags[t].key, k_flag_key)) {
                 flagged = true;
+            } else if (pmt::eqv(tags[t].key, k_time_key)) {
+                restart = true;
+            } else if (pmt::eqv(tags[t].key, k_freq_key)) {
+                retune = true;
             } else if (pmt::eqv(tags[t].key, k_power_key) &&
                        pmt::is_real(tags[t].value)) {
                 have_power = true;
@@ -408,14 +421,25 @@ int decision_impl::work(int noutput_items,
         }
 
         int next = d_current;
+        if (restart || retune) {
+            // the smoothing must not average across a gap or two frequencies; after a
+            // retune the old decision describes another signal
+            reset_history();
+            if (retune) {
+                next = k_unknown;
+            }
+        }
         if (!valid) {
             d_skipped++;
+            reset_history(); // a gap: the next decision waits for k windows after it
         } else if (d_energy_gate && have_power && power_db < d_noise_db) {
             reset_history();
             next = k_noise;
         } else {
             smooth(p);
-            next = decide();
+            if (settled()) { // before that, one transient window could decide alone
+                next = decide();
+            }
         }
         std::copy(d_smoothed.begin(), d_smoothed.end(), o);
 

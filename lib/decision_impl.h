@@ -41,6 +41,7 @@ private:
     std::vector<float> d_history; // moving average: ring of k vectors
     std::vector<double> d_sum;    // their sum
     int d_filled = 0, d_next = 0;
+    int d_run = 0; // windows smoothed since the last reset (start, gap, retune)
     std::vector<float> d_smoothed;
 
     int d_current = k_unknown;
@@ -61,6 +62,8 @@ private:
     bool is_probability(const float* p) const;
     void publish(const pmt::pmt_t& msg);
     void smooth(const float* p);
+    //! A decision needs a full smoothing window: k windows since the last reset.
+    bool settled() const;
     //! The decision after smoothing: keeps, switches, or gives up the current class.
     int decide() const;
     std::string name_of(int index) const;

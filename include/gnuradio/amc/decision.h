@@ -32,9 +32,15 @@ namespace amc {
  * by more than \p hysteresis. The current class is kept until then, unless p_d falls
  * below threshold - hysteresis, which makes the decision "unknown".
  *
+ * No decision is taken before the smoothing window is full: k windows (1 with
+ * "none") after the start, after a gap and after a retune, so that a start-up
+ * transient or a single window cannot decide alone.
  * Windows are skipped (not smoothed, counted by skipped_windows()) when their
  * vector is all zeros or not finite, or when they carry an \c amc_flag tag (the
- * vectorizer's NaN/Inf and silent windows, the classifier's dropped ones).
+ * vectorizer's NaN/Inf and silent windows, the classifier's dropped ones); a skipped
+ * window is a gap and restarts the smoothing. An \c rx_time tag (a source's start,
+ * or its report of lost samples) restarts it too; an \c rx_freq tag (a retune) also
+ * makes the decision "unknown" until k windows of the new signal are in.
  * With \p energy_gate, a window whose \c amc_power tag (window power in dB, from
  * amc.vectorizer with power tags on) is below \p noise_db makes the decision
  * "noise" and clears the smoothing history.
@@ -46,7 +52,9 @@ namespace amc {
  * \c decision on every change and, when \p report_every > 0, every report_every
  * windows; at most \p max_rate messages per second (0: no limit); messages held
  * back by the limit are counted (suppressed_messages()), and the last of them is
- * sent when the stream ends (stop()), so the last word is always the current state.
+ * sent with the first window after the limit allows, or at stop(). GNU Radio hands
+ * a message sent at stop() only to receivers still running, so where every change
+ * of a finite stream must arrive, read the amc_decision tags or set max_rate 0.
  *
  * A vector is a probability vector when every entry is in [0, 1] (to 1e-3) and
  * they sum to 1 (to 1e-2); any other vector is skipped like a flagged one, with a

@@ -14,7 +14,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(decision.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(03438e20aa9416a8c7937712157594c6)                     */
+/* BINDTOOL_HEADER_FILE_HASH(a4043a947da6228ef74af274da008102)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
