@@ -15,7 +15,15 @@ Python from blocks/), `amc.bundle` (model bundles: GRC expressions such as
 
 from ._version import __version__
 from .amc_python import burst_channel, decision, vectorizer
-from .blocks import classifier, decision_display, json_sink, labelled_vector_sink, modulation_source
+from .blocks import (
+    classifier,
+    classify,
+    decision_display,
+    device_rate,
+    json_sink,
+    labelled_vector_sink,
+    modulation_source,
+)
 from .runtime import bundle, features
 from .runtime.features import VectorSpec
 

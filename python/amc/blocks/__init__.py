@@ -2,6 +2,8 @@
 """GNU Radio blocks written in Python: what a flowgraph (and GRC's [AMC] category) uses.
 
 - classifier: vectors -> class probabilities, index, tags and messages (a frozen bundle)
+- classify: the receive chain in one hier block (filter, resampler, vectorizer,
+  classifier, decision) configured from a bundle; device_rate: one sample rate
 - decision_display: the Qt label and class bars of the live GUI
 - json_sink: decision messages as JSON lines
 - labelled_vector_sink: vectors of known class and SNR into an RML2018-layout HDF5 file
@@ -14,8 +16,17 @@ never TensorFlow or Keras: a flowgraph runs on LiteRT alone (tests/test_layout.p
 
 from .modulation_source import modulation_source  # noqa: I001 (before the sink, which needs it)
 from .classifier import classifier
+from .classify import classify, device_rate
 from .decision_display import decision_display
 from .json_sink import json_sink
 from .labelled_vector_sink import labelled_vector_sink
 
-__all__ = ["classifier", "decision_display", "json_sink", "labelled_vector_sink", "modulation_source"]
+__all__ = [
+    "classifier",
+    "classify",
+    "decision_display",
+    "device_rate",
+    "json_sink",
+    "labelled_vector_sink",
+    "modulation_source",
+]

@@ -20,6 +20,7 @@ TAG = "amc_class"
 DROPPED = "dropped"
 MISMATCH = "mismatch"  # vectors of another window or representation than the model's
 OTHER = "flagged"  # an amc_flag value of another block: not classified, counted apart
+SETTLING = "settling"  # a window that starts within the filters' transient after a start or retune
 LOG_INTERVAL = 5.0  # seconds between drop reports in the log
 # Message keys, interned once: the block builds a dict per window.
 KEYS = {
@@ -48,6 +49,10 @@ class classifier(gr.sync_block):
         logged where it differs (time_rate() says which is used); 0 leaves the
         time out unless rx_rate is seen.
     tags: put an amc_class tag on every output item.
+    settle: samples (at the vectorizer's input) that the filters in front need to
+        settle after a start, an rx_time tag (a restart, or lost samples) or an rx_freq
+        tag (a retune): windows starting within them hold the filters' transient and
+        are flagged amc_flag = "settling", not classified (0: none).
 
     All windows waiting at a call go to the model together (in chunks of the
     bundle's batch), never one model call per window. The input is checked as the
@@ -57,7 +62,7 @@ class classifier(gr.sync_block):
     not classified: they are output as zeros / -1, keep or get a flag, and are
     counted. Every window is accounted for:
         windows() == classified() + nonfinite() + silent() + dropped()
-                     + mismatched() + other_flagged()
+                     + mismatched() + other_flagged() + settling()
     """
 
     def __init__(
@@ -73,6 +78,7 @@ class classifier(gr.sync_block):
         max_backlog: int = 0,
         samp_rate: float = 0.0,
         tags: bool = True,
+        settle: int = 0,
     ):
         if outputs not in OUTPUTS:
             raise ValueError(f"outputs {outputs!r} is not one of: {', '.join(OUTPUTS)}")
@@ -82,6 +88,8 @@ class classifier(gr.sync_block):
             raise ValueError(f"max_backlog {max_backlog!r} must be an integer >= 0 (0: never drop)")
         if not (isinstance(samp_rate, (int, float)) and np.isfinite(samp_rate) and samp_rate >= 0):
             raise ValueError(f"samp_rate {samp_rate!r} must be a finite number >= 0 (0: unknown)")
+        if not bundles.is_int(settle) or settle < 0:
+            raise ValueError(f"settle {settle!r} must be an integer >= 0 (samples; 0: none)")
         threads, max_backlog = int(threads), int(max_backlog)
         self.bundle = bundles.load(model)
         self.bundle.check_input(window, representation, layout, normalization)
@@ -98,6 +106,8 @@ class classifier(gr.sync_block):
         self.runner = self.bundle.runner(window, threads, backend)
         self.outputs, self.max_backlog, self.tags, self.samp_rate = outputs, max_backlog, tags, samp_rate
         self._tag_rate = None  # from rx_rate tags: what the source says it runs at
+        self.settle = int(settle)
+        self._settle_until = self.settle  # windows starting before this are transients
         self.spec = spec
         self.model_name = self.bundle.name
         self.logger.info(f"model {self.bundle.name} from {self.bundle.path}, window {window}")
@@ -108,7 +118,7 @@ class classifier(gr.sync_block):
         self._model_pmt = pmt.intern(self.model_name)
         self._time_ref = None  # (window offset, seconds) from the last rx_time
         self._last_log = -np.inf
-        counters = ("windows", "classified", NONFINITE, SILENT, DROPPED, MISMATCH, OTHER)
+        counters = ("windows", "classified", NONFINITE, SILENT, DROPPED, MISMATCH, OTHER, SETTLING)
         self._counts = dict.fromkeys(counters, 0)
         self._warned_unnormalized = False
         self._expected = {"window": window, "representation": representation, "layout": layout,
@@ -144,6 +154,10 @@ class classifier(gr.sync_block):
         """Windows carrying an amc_flag of another block (not the vectorizer's or this one's)."""
         return self._counts[OTHER]
 
+    def settling(self) -> int:
+        """Windows not classified because they start within the filters' transient."""
+        return self._counts[SETTLING]
+
     def time_rate(self) -> float:
         """The sample rate that times windows: the last rx_rate tag's, else samp_rate."""
         return self._tag_rate if self._tag_rate is not None else self.samp_rate
@@ -156,7 +170,7 @@ class classifier(gr.sync_block):
     def _read_tags(self, n: int, base: int):
         """Window offsets (from amc_window, else the item number) and vectorizer flags."""
         offsets = base + np.arange(n, dtype=np.uint64)
-        flags, rx_time = {}, None
+        flags, rx_time, restarts = {}, None, []
         for t in self.get_tags_in_window(0, 0, n):
             key = pmt.symbol_to_string(t.key)
             i = t.offset - base
@@ -172,14 +186,30 @@ class classifier(gr.sync_block):
                     self.logger.warn(f"rx_rate tag says {rate:g} samples/s, samp_rate is {self.samp_rate:g}: "
                                      "windows are timed at the tag's rate")  # fmt: skip
                 self._tag_rate = rate
+            elif key == "rx_freq":
+                restarts.append(i)
             elif key == "rx_time":
+                restarts.append(i)
                 secs = pmt.to_uint64(pmt.tuple_ref(t.value, 0)) + pmt.to_double(pmt.tuple_ref(t.value, 1))
                 rx_time = (i, secs)
         if rx_time is not None:
             # the vectorizer moved rx_time to the window starting at most a hop before
             # it: that window's start is the reference (exact for a tag on a window start)
             self._time_ref = (float(offsets[rx_time[0]]), rx_time[1])
+        if self.settle:
+            self._flag_settling(offsets, flags, restarts)
         return offsets, flags
+
+    def _flag_settling(self, offsets, flags, restarts):
+        """Windows that start within `settle` samples of a start or restart."""
+        restarts = sorted(restarts)
+        for i in range(len(offsets)):
+            while restarts and restarts[0] <= i:
+                self._settle_until = int(offsets[restarts.pop(0)]) + self.settle
+            if int(offsets[i]) >= self._settle_until and not restarts:
+                break  # past the transient, and no restart further on in this call
+            if int(offsets[i]) < self._settle_until:
+                flags.setdefault(i, SETTLING)
 
     def _check_spec(self, spec):
         if not isinstance(spec, dict):
@@ -230,12 +260,13 @@ class classifier(gr.sync_block):
         self._counts["windows"] += n
 
         valid = np.ones(n, bool)
-        upstream = {i for i, why in flags.items() if why != MISMATCH}  # tags that propagate by themselves
+        # tags that propagate by themselves (the ones this block sets get tagged in _annotate)
+        upstream = {i for i, why in flags.items() if why not in (MISMATCH, SETTLING)}
         if self._mismatch:
             flags, upstream = {i: MISMATCH for i in range(n)}, set()
         for i, why in flags.items():
             valid[i] = False
-            self._counts[why if why in (NONFINITE, SILENT, MISMATCH, DROPPED) else OTHER] += 1
+            self._counts[why if why in (NONFINITE, SILENT, MISMATCH, DROPPED, SETTLING) else OTHER] += 1
         self._check_vectors(x, valid, flags)
         if self.max_backlog and n > self.max_backlog:
             newly = np.flatnonzero(valid[: n - self.max_backlog])

@@ -21,10 +21,19 @@ class decision_display(gr.sync_block):
     The flowgraph threads only store what arrived; a Qt timer in the GUI thread
     redraws every `update_period` seconds. With `snapshot` set, the window is saved
     as PNG to that path `snapshot_after` seconds after start (documentation and
-    tests of headless displays).
+    tests of headless displays); with `exit_after_snapshot` the application then
+    quits, which stops the flowgraph (scripts).
     """
 
-    def __init__(self, classes, title="Modulation", update_period=0.1, snapshot="", snapshot_after=3.0):
+    def __init__(
+        self,
+        classes,
+        title="Modulation",
+        update_period=0.1,
+        snapshot="",
+        snapshot_after=3.0,
+        exit_after_snapshot=False,
+    ):
         classes = [str(c) for c in classes]
         if len(classes) < 2:
             raise ValueError(f"classes {classes} must name at least 2 classes")
@@ -46,7 +55,9 @@ class decision_display(gr.sync_block):
         self._timer.timeout.connect(self._refresh)
         self._timer.start(max(10, int(update_period * 1000)))
         if snapshot:
-            Qt.QTimer.singleShot(int(snapshot_after * 1000), lambda: self.save_snapshot(snapshot))
+            Qt.QTimer.singleShot(
+                int(snapshot_after * 1000), lambda: self._snapshot(snapshot, exit_after_snapshot)
+            )
 
     def _build(self, title):
         from PyQt5 import Qt
@@ -64,7 +75,7 @@ class decision_display(gr.sync_block):
         for i, name in enumerate(self.classes):
             bar = Qt.QProgressBar()
             bar.setRange(0, 1000)
-            bar.setTextVisible(False)
+            bar.setFormat("")  # the probability in per cent, written by _refresh
             layout.addWidget(Qt.QLabel(name), 2 + i, 0)
             layout.addWidget(bar, 2 + i, 1)
             self._bars.append(bar)
@@ -94,7 +105,17 @@ class decision_display(gr.sync_block):
         self._conf_widget.setText("" if conf is None else f"confidence {100 * conf:.0f} %")
         if probs is not None:
             for bar, p in zip(self._bars, probs, strict=True):
-                bar.setValue(int(1000 * min(1.0, max(0.0, float(p)))))
+                p = min(1.0, max(0.0, float(p)))
+                bar.setValue(int(1000 * p))
+                bar.setFormat(f"{100 * p:.0f} %")
+
+    def _snapshot(self, path: str, then_exit: bool):
+        self.save_snapshot(path)
+        if then_exit:
+            self.logger.info(f"saved {path}; exiting, as asked")
+            # closing the window runs the flowgraph's closeEvent (stop, wait); the
+            # application ends with its last window
+            self.widget.window().close()
 
     def save_snapshot(self, path: str):
         from PyQt5 import Qt

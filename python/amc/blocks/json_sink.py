@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 import numpy as np
 import pmt
@@ -35,16 +36,21 @@ def to_jsonable(msg):
 class json_sink(gr.basic_block):
     """Writes every message on port `in` as one JSON object per line to `path`
     ("-": standard output), flushed per line so a reader sees decisions at once.
-    With `append` False an existing file is replaced when the flowgraph starts."""
+    With `append` False an existing file is replaced when the flowgraph starts.
 
-    def __init__(self, path: str = "-", append: bool = True):
+    A dict message gets `time` (seconds since 1970) where it has none, from the host
+    clock when the line is written, and `time_source` says which: "rx_time" (the
+    message's own, from the SDR's rx_time) or "host"; `model` (a bundle name), when
+    given, is added to every dict."""
+
+    def __init__(self, path: str = "-", append: bool = True, model: str = ""):
         gr.basic_block.__init__(self, "amc_json_sink", None, None)
         if path != "-" and os.path.isdir(path):
             raise ValueError(f"path {path} is a directory")
         parent = os.path.dirname(os.path.abspath(path)) if path != "-" else "."
         if not os.path.isdir(parent):
             raise ValueError(f"path {path}: directory {parent} does not exist")
-        self.path, self.append = path, append
+        self.path, self.append, self.model = path, append, str(model)
         self.count = 0
         self._file = None
         self.message_port_register_in(pmt.intern("in"))
@@ -66,8 +72,14 @@ class json_sink(gr.basic_block):
     def _on_message(self, msg):
         if self._file is None:
             return
+        value = to_jsonable(msg)
+        if isinstance(value, dict):
+            value["time_source"] = "rx_time" if "time" in value else "host"
+            value.setdefault("time", round(time.time(), 6))
+            if self.model:
+                value.setdefault("model", self.model)
         try:
-            line = json.dumps(to_jsonable(msg), separators=(",", ":"))
+            line = json.dumps(value, separators=(",", ":"))
         except (TypeError, ValueError) as e:  # a message JSON cannot hold: say so, keep going
             self.logger.warn(f"message not written as JSON: {e}")
             return

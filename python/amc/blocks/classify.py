@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""amc.classify: the whole receive chain of one signal in one block, configured from
+a bundle (GRC: AMC Classify); amc.device_rate: one sample rate for source and chain."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+from gnuradio import filter, gr
+from gnuradio.filter import firdes
+
+from ..amc_python import decision, vectorizer
+from ..runtime import bundle as bundles
+from .classifier import classifier
+
+# The channel filter passes 0.7 symbol rates either side (roll-off up to 0.4) and is
+# down by 0.9 symbol rates.
+CUTOFF, TRANSITION = 0.7, 0.2
+RESAMPLER_FILTERS = 32  # polyphase arms of the resampler (its default quality)
+DEFAULT_RATE = 2e6
+
+
+class classify(gr.hier_block2):
+    """Complex samples in; the modulation out, as smoothed probabilities, stream tags
+    (amc_decision where the decision changes) and messages (port decision).
+
+    Inside: channel filter and polyphase resampler to the samples per symbol the
+    bundle was trained on (both left out with symbol_rate 0: the input is at the
+    model's rate already) -> amc.vectorizer -> amc.classifier -> amc.decision, every
+    parameter that must agree with the model read from the bundle. The first windows
+    after a start, an rx_time or an rx_freq tag hold the filters' transient: they are
+    flagged "settling" and not classified.
+
+    model: a bundle directory, a shipped name or "default".
+    samp_rate: the input's sample rate (Hz); symbol_rate: the signal's (Hz, 0: the
+        input is at the model's samples per symbol).
+    k, threshold, hysteresis, report_every, max_rate: the decision's (amc.decision).
+    threads, max_backlog: the classifier's (amc.classifier).
+    samples_out: a second output with the samples the model sees (for a constellation).
+
+    Outputs: smoothed probabilities (one vector per window); with samples_out, the
+    resampled complex stream. Messages: decision (amc.decision's), classification
+    (amc.classifier's, one per window).
+    """
+
+    def __init__(
+        self,
+        model: str = "default",
+        samp_rate: float = DEFAULT_RATE,
+        symbol_rate: float = 125e3,
+        k: int = 16,
+        threshold: float = 0.5,
+        hysteresis: float = 0.1,
+        report_every: int = 0,
+        max_rate: float = 10.0,
+        threads: int = 1,
+        max_backlog: int = 2048,
+        samples_out: bool = False,
+    ):
+        for name, value in (("samp_rate", samp_rate), ("symbol_rate", symbol_rate)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} {value!r} must be a finite number >= 0")
+        if not samp_rate > 0:
+            raise ValueError(f"samp_rate {samp_rate!r} must be > 0")
+        b = bundles.load(model)
+        n_cls = len(b.classes)
+        outputs = [gr.sizeof_float * n_cls] + ([gr.sizeof_gr_complex] if samples_out else [])
+        gr.hier_block2.__init__(
+            self,
+            "amc_classify",
+            gr.io_signature(1, 1, gr.sizeof_gr_complex),
+            gr.io_signature.makev(len(outputs), len(outputs), outputs),
+        )
+        self.bundle, self.classes = b, list(b.classes)
+        window, i = b.lengths[0], b.meta["input"]
+        chain, settle = [], 0
+        if symbol_rate:
+            self.ratio = b.sps * symbol_rate / samp_rate
+            if symbol_rate * (CUTOFF + TRANSITION) > samp_rate / 2:
+                raise ValueError(
+                    f"symbol_rate {symbol_rate:g} does not fit samp_rate {samp_rate:g}: the signal's "
+                    f"band ({2 * CUTOFF * symbol_rate:g} Hz) is wider than the sampled band"
+                )
+            taps = firdes.low_pass(1.0, samp_rate, CUTOFF * symbol_rate, TRANSITION * symbol_rate)
+            self.channel_filter = filter.fir_filter_ccf(1, taps)
+            self.resampler = filter.pfb.arb_resampler_ccf(self.ratio, [], RESAMPLER_FILTERS, 100)
+            chain = [self.channel_filter, self.resampler]
+            per_arm = len(self.resampler.pfb.taps()[0])  # taps of one polyphase arm
+            # the filters' start-up ramp, in samples at the vectorizer's input
+            settle = math.ceil((len(taps) - 1 + per_arm) * self.ratio)
+        else:
+            self.ratio = 1.0
+        self.settle = settle
+        self.vectorizer = vectorizer(
+            window, window, i["representation"], i["layout"], i["normalization"], 0, 1, True
+        )
+        self.classifier = classifier(
+            b.path, window, i["representation"], i["layout"], i["normalization"], "probabilities",
+            "litert", threads, max_backlog, b.sps * symbol_rate if symbol_rate else samp_rate,
+            False, settle,
+        )  # fmt: skip
+        self.decision = decision(
+            self.classes, "moving_average", k, threshold, hysteresis, False, -60.0, report_every, max_rate
+        )
+        self.connect(self, *chain, self.vectorizer, self.classifier, self.decision, self)
+        if samples_out:
+            self.connect(chain[-1] if chain else self, (self, 1))
+        for port, block in (("decision", self.decision), ("classification", self.classifier)):
+            self.message_port_register_hier_out(port)
+            self.msg_connect(block, port, self, port)
+
+    # what a GRC callback or a GUI reads and sets while the flowgraph runs
+    def label(self) -> str:
+        return self.decision.label()
+
+    def confidence(self) -> float:
+        return self.decision.confidence()
+
+    def set_threshold(self, threshold: float) -> None:
+        self.decision.set_threshold(threshold)
+
+    def set_hysteresis(self, hysteresis: float) -> None:
+        self.decision.set_hysteresis(hysteresis)
+
+    def set_k(self, k: int) -> None:
+        self.decision.set_k(k)
+
+
+def device_rate(device_args: str, samp_rate: float = 0.0) -> float:
+    """The one sample rate of an osmosdr/Soapy source and the chain behind it: samp_rate
+    when given (> 0), else the rate= of device_args (a file= replay says its rate there),
+    else 2 MS/s. Both given and different is an error: the device would run at one and
+    the chain assume the other."""
+    if not (isinstance(samp_rate, (int, float)) and math.isfinite(samp_rate) and samp_rate >= 0):
+        raise ValueError(f"samp_rate {samp_rate!r} must be a finite number >= 0 (0: from the device)")
+    found = re.search(r"(?:^|,)\s*rate\s*=\s*([^,]+)", device_args or "")
+    args_rate = None
+    if found:
+        try:
+            args_rate = float(found.group(1))
+        except ValueError:
+            raise ValueError(f"device_args rate={found.group(1)!r} is not a number") from None
+        if not (np.isfinite(args_rate) and args_rate > 0):
+            raise ValueError(f"device_args rate={found.group(1)!r} must be > 0")
+    if samp_rate and args_rate and samp_rate != args_rate:
+        raise ValueError(
+            f"samp_rate {samp_rate:g} and device_args rate={args_rate:g} differ: give one of them "
+            "(samp_rate 0 takes the device's)"
+        )
+    return float(samp_rate or args_rate or DEFAULT_RATE)
