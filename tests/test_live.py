@@ -284,20 +284,29 @@ def test_amc_classify_reads_every_recording_type(root, default, tmp_path):
     (tmp_path / "rec.sigmf-meta").write_text(json.dumps(meta))
     results = {}
     for name in ("rec.cf32", "stream.npy", "windows.npy", "rec.wav", "rec.sigmf-meta"):
-        r = amc(root, "classify", str(tmp_path / name), "--json")
+        r = amc(root, "classify", str(tmp_path / name), "--json", "--windows")
         assert r.returncode == 0, r.stderr
-        rows = [json.loads(line) for line in r.stdout.splitlines()]
+        rows = json.loads(r.stdout)["windows"]  # stdout is the JSON document alone
         assert len(rows) == 40, name
         results[name] = [row["label"] for row in rows]
     assert results["rec.cf32"] == results["stream.npy"] == results["windows.npy"] == results["rec.sigmf-meta"]
     assert np.mean(np.array(results["rec.wav"]) == np.array(results["rec.cf32"])) > 0.9  # 16-bit rounding
     assert np.mean(np.array(results["rec.cf32"]) == "BPSK") > 0.6
-    annotated = json.loads((tmp_path / "rec.sigmf-meta").read_text())["annotations"]
+    meta = json.loads((tmp_path / "rec.sigmf-meta").read_text())
+    annotated = meta["annotations"]
+    # one annotation per segment (a run of one decision), covering the recording
     assert annotated and annotated[0]["core:sample_start"] == 0
     assert sum(a["core:sample_count"] for a in annotated) == 40 * n
+    assert len(annotated) <= 4, annotated
+    assert {"name": "amc", "version": "1.0.0", "optional": True} in meta["global"]["core:extensions"]
+    assert all(a["amc:model"] == bundle.DEFAULT and a["amc:architecture"] == default.name for a in annotated)
     again = amc(root, "classify", str(tmp_path / "rec.sigmf-meta"))  # replaces, does not pile up
-    assert again.returncode == 0 and "label" in again.stdout
-    assert json.loads((tmp_path / "rec.sigmf-meta").read_text())["annotations"] == annotated
+    assert again.returncode == 0 and "summary" in again.stdout
+    meta_again = json.loads((tmp_path / "rec.sigmf-meta").read_text())
+    assert meta_again["annotations"] == annotated
+    assert meta_again["global"]["core:extensions"].count(
+        {"name": "amc", "version": "1.0.0", "optional": True}
+    ) == 1  # fmt: skip
 
 
 def test_amc_classify_refuses_bad_recordings(root, tmp_path):
@@ -338,18 +347,51 @@ def test_amc_demo_prints_decisions(root):
 
 def test_amc_classify_resamples_to_the_models_samples_per_symbol(root, recording):
     # the 16-sps recording, told its rates, is brought to the model's 8 sps first
-    r = amc(
-        root,
-        "classify",
-        str(recording),
-        "--rate",
-        str(SAMP_RATE),
-        "--symbol-rate",
-        str(SYMBOL_RATE),
-        "--json",
-    )
+    args = ["classify", str(recording), "--rate", str(SAMP_RATE), "--symbol-rate", str(SYMBOL_RATE)]
+    r = amc(root, *args, "--json", "--windows")
     assert r.returncode == 0, r.stderr
-    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    report = json.loads(r.stdout)
+    rows = report["windows"]
     assert abs(len(rows) - int(SAMP_RATE * 0.5 / 2) // 128) <= 2  # half the samples after resampling
     assert np.mean([row["label"] == REPLAY for row in rows]) > 0.8
-    assert rows[1]["time"] == pytest.approx(128 / 1e6)
+    # offsets and times in the recording's own samples, not the resampled ones
+    assert rows[1]["start"] == 256 and rows[1]["start_s"] == pytest.approx(256 / SAMP_RATE)
+    assert report["segments"][-1]["end"] <= SAMP_RATE * 0.5
+    assert report["recording"]["resampled_by"] == pytest.approx(0.5)
+
+
+def test_amc_classify_says_what_is_in_a_one_signal_recording(root, recording, tmp_path):
+    r = amc(root, "classify", str(recording), "--rate", str(SAMP_RATE), "--symbol-rate", str(SYMBOL_RATE))
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    # a header: the model, its window, the samples per symbol it expects, the sample rate
+    assert f"model      {bundle.DEFAULT}" in out and "window 128" in out, out
+    assert "expects 8 samples per symbol" in out and "at 2 MS/s" in out, out
+    # few segments, the longest the replayed class, and a summary led by it
+    segments = [
+        line.split() for line in out.splitlines() if line.startswith("  ") and line.split()[0][0].isdigit()
+    ]
+    assert 1 <= len(segments) <= 3, out
+    longest = max(segments, key=lambda row: int(row[4]))
+    assert longest[5] == REPLAY, out
+    summary = next(line for line in out.splitlines() if line.startswith("summary"))
+    assert summary.split()[1] == REPLAY and float(summary.split()[2]) > 90, summary
+    assert len(out.splitlines()) < 15  # not a line per window
+    # and nothing from the libraries' start-up (xtrx probes, LiteRT's banner, GNU Radio's info log)
+    for noise in ("xtrxdsp", "XNNPACK", ":info:"):
+        assert noise not in out + r.stderr, (noise, out, r.stderr)
+    # SigMF written with --symbol-rate: annotations in the recording's samples
+    data = tmp_path / "rec.sigmf-data"
+    data.write_bytes(recording.read_bytes())
+    meta = {"global": {"core:datatype": "cf32_le", "core:sample_rate": SAMP_RATE, "core:version": "1.0.0"},
+            "captures": [{"core:sample_start": 0}], "annotations": []}  # fmt: skip
+    (tmp_path / "rec.sigmf-meta").write_text(json.dumps(meta))
+    r = amc(root, "classify", str(tmp_path / "rec.sigmf-meta"), "--symbol-rate", str(SYMBOL_RATE))
+    assert r.returncode == 0, r.stderr
+    annotated = json.loads((tmp_path / "rec.sigmf-meta").read_text())["annotations"]
+    assert (
+        annotated
+        and max(a["core:sample_start"] + a["core:sample_count"] for a in annotated) <= SAMP_RATE * 0.5
+    )
+    assert sum(a["core:sample_count"] for a in annotated) > 0.99 * SAMP_RATE * 0.5
+    assert max(annotated, key=lambda a: a["core:sample_count"])["core:label"] == REPLAY

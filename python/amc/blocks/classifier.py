@@ -349,11 +349,12 @@ class classifier(gr.sync_block):
         return pmt.dict_add(d, KEYS["model"], self._model_pmt)
 
 
-def classify_windows(runner, classes, spec, samples: np.ndarray, hop: int | None = None):
+def classify_windows(runner, classes, spec, samples: np.ndarray, hop: int | None = None, progress=None):
     """Offline twin of the block (amc classify): the windows of a complex stream (or
     pre-cut windows, one per row) through the vectorizer's numpy reference and the
     same bundle runner. Returns (starts, labels, confidence, probabilities); windows
-    the vectorizer flags are labelled nonfinite or silent, with confidence 0."""
+    the vectorizer flags are labelled nonfinite or silent, with confidence 0.
+    progress(n) is called as each chunk of n windows is done."""
     if samples.ndim == 2:
         if samples.shape[1] != spec.window:
             raise ValueError(f"windows of {samples.shape[1]} samples; the model takes {spec.window}")
@@ -363,8 +364,14 @@ def classify_windows(runner, classes, spec, samples: np.ndarray, hop: int | None
         vectors, flags, starts = features.vectorize(samples, spec, hop or spec.window)
     ok = flags == features.OK
     probs = np.zeros((len(vectors), len(classes)), np.float32)
-    if ok.any():
-        probs[ok] = runner.predict(vectors[ok])
+    rows = np.flatnonzero(ok)
+    chunk = 8192
+    for i in range(0, len(vectors), chunk):
+        part = rows[(rows >= i) & (rows < i + chunk)]
+        if len(part):
+            probs[part] = runner.predict(vectors[part])
+        if progress:
+            progress(min(chunk, len(vectors) - i))
     best = probs.argmax(axis=1)
     labels = [classes[b] if good else str(f) for b, good, f in zip(best, ok, flags, strict=True)]
     return starts, labels, np.where(ok, probs.max(axis=1), 0.0), probs

@@ -16,6 +16,7 @@ that `amc --help`, `amc models` and `amc classify` start without it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
 import sys
@@ -24,7 +25,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .._version import __version__  # noqa: E402
-from . import bench, classify, dataset, demo, zoo  # noqa: E402
+from . import bench, classify, common, dataset, demo, zoo  # noqa: E402
 
 GROUPS = (demo, bench, dataset, zoo, classify)
 
@@ -33,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="amc", description="gr-amc: modulation classification for GNU Radio"
     )
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show GNU Radio's info log and the libraries' start-up lines")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.add_commands(sub)
@@ -43,15 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, OSError, pickle.UnpicklingError) as e:  # BundleError is a ValueError
-        print(f"amc: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM/SIGHUP where a command handles them
-        print(f"amc: interrupted{f' ({e})' if str(e) else ''}; nothing was left behind", file=sys.stderr)
-        sys.stderr.flush()
-        sys.stdout.flush()
-        # the command's files are cleaned up by now; exit without the interpreter's exit hooks,
-        # which would wait on worker pools that were ended mid-task
-        os._exit(130)
+    interrupted = None
+    with contextlib.nullcontext() if args.verbose else common.QuietOutput():
+        try:
+            return args.func(args)
+        except (ValueError, OSError, pickle.UnpicklingError) as e:  # BundleError is a ValueError
+            print(f"amc: error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM/SIGHUP where a command handles them
+            interrupted = e
+    print(f"amc: interrupted{f' ({interrupted})' if str(interrupted) else ''}; nothing was left behind",
+          file=sys.stderr)  # fmt: skip
+    sys.stderr.flush()
+    sys.stdout.flush()
+    # the command's files are cleaned up by now; exit without the interpreter's exit hooks,
+    # which would wait on worker pools that were ended mid-task
+    os._exit(130)

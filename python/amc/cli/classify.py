@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 import numpy as np
+import pmt
 from gnuradio import blocks, filter, gr
 
 from .._version import __version__
+from ..amc_python import decision
 from ..blocks.classifier import classify_windows
 from ..runtime import bundle, recordings
+from ..runtime.progress import Progress
 
 
 def cmd_classify(args) -> int:
-    for name in ("threads", "hop", "rate", "symbol_rate"):
+    for name in ("threads", "hop", "rate", "symbol_rate", "k"):
         value = getattr(args, name)
         if value is not None and not value > 0:
             raise ValueError(f"--{name.replace('_', '-')} {value} must be > 0")
@@ -24,35 +28,145 @@ def cmd_classify(args) -> int:
     for warning in rec.warnings:
         print(f"amc: warning: {warning}", file=sys.stderr)
     rate = args.rate or rec.samp_rate
-    samples = rec.samples
+    samples, ratio = rec.samples, 1.0
     if args.symbol_rate:
         if rec.windows or not rate:
             raise ValueError(
                 "--symbol-rate needs a stream and its sample rate (--rate, or SigMF/WAV metadata)"
             )
-        samples = resample(samples, b.sps * args.symbol_rate / rate)
-        rate = b.sps * args.symbol_rate
-    length = args.length or b.lengths[0]
-    if rec.windows:
-        length = samples.shape[1]
+        ratio = b.sps * args.symbol_rate / rate
+        samples = resample(samples, ratio)
+    length = samples.shape[1] if rec.windows else (args.length or b.lengths[0])
     runner = b.runner(length, args.threads)
-    starts, labels, conf, _ = classify_windows(runner, b.classes, b.spec(length), samples, args.hop)
-    for i, (start, label, c) in enumerate(zip(starts, labels, conf, strict=True)):
-        if args.json:
-            row = {"window": i, "offset": int(start), "label": label, "confidence": round(float(c), 4)}
-            if rate and not rec.windows:
-                row["time"] = round(start / rate, 6)
-            print(json.dumps(row))
-        else:
-            if i == 0:
-                print(f"{'window':>7} {'offset':>10} {'time (s)':>10}  {'label':<10} confidence")
-            t = f"{start / rate:10.4f}" if rate and not rec.windows else f"{'-':>10}"
-            print(f"{i:7d} {int(start):10d} {t}  {label:<10} {c:.3f}")
-    if rec.meta_path and not args.no_annotate and not args.symbol_rate:
-        segs = recordings.segments(labels, starts, length, conf)
-        n = recordings.annotate_sigmf(rec.meta_path, segs, b.name, f"gr-amc {__version__}")
-        print(f"wrote {n} annotations to {rec.meta_path}", file=sys.stderr)
+    n_windows = len(samples) if rec.windows else max(0, (len(samples) - length) // (args.hop or length) + 1)
+    bar = Progress(n_windows, "classifying") if n_windows >= PROGRESS_FROM else None
+    starts, labels, conf, probs = classify_windows(
+        runner, b.classes, b.spec(length), samples, args.hop, bar.step if bar else None
+    )
+    # offsets in the recording's own samples, whatever the resampling
+    starts = np.rint(np.asarray(starts, np.float64) / ratio).astype(np.int64)
+    span = int(round(length / ratio))
+    decided, smoothed = decisions(probs, [c in b.classes for c in labels], b.classes, args.k)
+    segs = recordings.segments(starts, decided, smoothed, span)
+    report = {
+        "model": {"name": b.id, "architecture": b.name, "path": b.path, "classes": b.classes,
+                  "window": length, "samples_per_symbol": b.sps, **b.meta["input"]},
+        "recording": {"path": args.recording, "kind": rec.kind, "samples": int(rec.samples.size),
+                      "windows_given": bool(rec.windows), "sample_rate": rate,
+                      "symbol_rate": args.symbol_rate, "resampled_by": ratio if args.symbol_rate else None},
+        "smoothing": {"k": args.k, "threshold": THRESHOLD, "hysteresis": HYSTERESIS},
+        "segments": [timed(seg, rate if not rec.windows else None) for seg in segs],
+        "summary": summary(decided),
+    }  # fmt: skip
+    report["model"].pop("lengths", None)
+    if args.windows:
+        report["windows"] = [
+            timed({"window": i, "start": int(st), "label": lab, "confidence": round(float(c), 4)},
+                  rate if not rec.windows else None)
+            for i, (st, lab, c) in enumerate(zip(starts, labels, conf, strict=True))
+        ]  # fmt: skip
+    print(json.dumps(report, indent=1) if args.json else as_text(report))
+    if rec.meta_path and not args.no_annotate:
+        n = recordings.annotate_sigmf(rec.meta_path, segs, b.id, b.name, f"gr-amc {__version__}")
+        print(f"wrote {n} annotations (one per segment) to {rec.meta_path}", file=sys.stderr)
     return 0
+
+
+PROGRESS_FROM = 20_000  # windows: a bar on stderr for files longer than this
+THRESHOLD, HYSTERESIS = 0.5, 0.1  # the decision's, as in the live flowgraphs
+
+
+def decisions(probs, classified, classes, k: int):
+    """Each window's decision and its smoothed confidence, from amc.decision itself (the
+    live flowgraphs' block): no decision before k windows, unclassified windows are gaps."""
+    n = len(probs)
+    tags = []
+    for i in np.flatnonzero(~np.asarray(classified, bool)):
+        t = gr.tag_t()
+        t.offset, t.key, t.value = int(i), pmt.intern("amc_flag"), pmt.intern("unclassified")
+        tags.append(t)
+    tb = gr.top_block()
+    src = blocks.vector_source_f(np.asarray(probs, np.float32).ravel().tolist(), False, len(classes), tags)
+    dec = decision(list(classes), "moving_average", k, THRESHOLD, HYSTERESIS, False, -60.0, 0, 0.0)
+    sink = blocks.vector_sink_f(len(classes))
+    tb.connect(src, dec, sink)
+    tb.run()
+    smoothed = np.array(sink.data(), np.float32).reshape(n, len(classes))
+    label, index = "unknown", -1
+    changes = {
+        t.offset: pmt.to_python(t.value) for t in sink.tags() if pmt.symbol_to_string(t.key) == "amc_decision"
+    }
+    out, conf = [], []
+    for i in range(n):
+        if i in changes:
+            label, index = changes[i]["label"], changes[i]["index"]
+        out.append(label)
+        conf.append(float(smoothed[i, index]) if index >= 0 else 0.0)
+    return out, conf
+
+
+def timed(row: dict, rate):
+    """Start (and end) in seconds beside the samples, when the rate is known."""
+    if rate:
+        for key in ("start", "end"):
+            if key in row:
+                row[f"{key}_s"] = round(row[key] / rate, 6)
+    if "confidence" in row:
+        row["confidence"] = round(row["confidence"], 4)
+    return row
+
+
+def summary(labels: list[str]) -> dict:
+    names, counts = np.unique(labels, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return {str(names[i]): round(float(counts[i]) / len(labels), 4) for i in order} if labels else {}
+
+
+def si(x: float) -> str:
+    """2000000 -> '2 M', 125000 -> '125 k'."""
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:g} {prefix}"
+    return f"{x:g} "
+
+
+def as_text(r: dict) -> str:
+    m, rec = r["model"], r["recording"]
+    rate = rec["sample_rate"]
+    lines = [
+        f"model      {m['name']} ({m['architecture']}, {len(m['classes'])} classes), window {m['window']} "
+        f"({m['representation']}, {m['normalization']}), expects {m['samples_per_symbol']} samples "
+        "per symbol",
+        f"recording  {rec['path']}: {rec['samples']:,} samples"
+        + (
+            f" at {si(rate)}S/s ({rec['samples'] / rate:.3f} s)" if rate else " (sample rate unknown: --rate)"
+        ),
+    ]
+    if rec["resampled_by"]:
+        lines.append(f"           resampled by {rec['resampled_by']:.4g} to {m['samples_per_symbol']} "
+                     "samples per "
+                     f"symbol (symbol rate {si(rec['symbol_rate'])}Hz)")  # fmt: skip
+    else:
+        lines.append(f"           taken as {m['samples_per_symbol']} samples per symbol already "
+                     "(give --symbol-rate to resample)")  # fmt: skip
+    s = r["smoothing"]
+    lines.append(f"segments   (decisions over {s['k']} windows; offsets in the recording's samples)")
+    lines.append(
+        f"  {'start (s)':>10} {'end (s)':>10} {'start':>10} {'end':>10} {'windows':>7}  "
+        f"{'label':<10} confidence"
+    )
+    for seg in r["segments"]:
+        t0 = f"{seg['start_s']:10.4f}" if "start_s" in seg else f"{'-':>10}"
+        t1 = f"{seg['end_s']:10.4f}" if "end_s" in seg else f"{'-':>10}"
+        lines.append(f"  {t0} {t1} {seg['start']:10d} {seg['end']:10d} {seg['windows']:7d}  "
+                     f"{seg['label']:<10} {seg['confidence']:.3f}")  # fmt: skip
+    lines.append("summary    " + ", ".join(f"{k} {100 * v:.1f} %" for k, v in r["summary"].items()))
+    if "windows" in r:
+        lines.append(f"windows\n  {'window':>7} {'start':>10} {'time (s)':>10}  {'label':<10} confidence")
+        for w in r["windows"]:
+            t = f"{w['start_s']:10.4f}" if "start_s" in w else f"{'-':>10}"
+            lines.append(f"  {w['window']:7d} {w['start']:10d} {t}  {w['label']:<10} {w['confidence']:.3f}")
+    return "\n".join(lines)
 
 
 def resample(samples, ratio: float):
@@ -93,15 +207,23 @@ def cmd_models(args) -> int:
 
 
 def add_commands(sub) -> None:
-    c = sub.add_parser("classify", help="classify a recording (cf32, SigMF, WAV I/Q, .npy)")
+    c = sub.add_parser(
+        "classify",
+        help="what is in a recording (cf32, SigMF, WAV I/Q, .npy): segments and a summary",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     c.add_argument("recording", help=".cf32/.raw (complex64), .sigmf-meta, .wav (2 channels) or .npy")
-    c.add_argument("--model", default="default", help="bundle directory or shipped name (amc models)")
+    c.add_argument("--model", default="default", help=f"bundle directory or shipped name ('default' is "
+                   f"{bundle.DEFAULT}; amc models lists them)")  # fmt: skip
     c.add_argument("--rate", type=float, help="sample rate (Hz), when the file does not say")
-    c.add_argument("--symbol-rate", type=float, help="resample to the model's samples per symbol first")
-    c.add_argument("--length", type=int, help="window length (variable-length models)")
+    c.add_argument("--symbol-rate", type=float, help="the signal's symbol rate (Hz): resample to the "
+                   "model's samples per symbol first (without it: taken as at that rate)")  # fmt: skip
+    c.add_argument("--length", type=int, help="window length (variable-length models; default: the first)")
     c.add_argument("--hop", type=int, help="samples between windows (default: the window)")
-    c.add_argument("--threads", type=int, default=2)
-    c.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    c.add_argument("--k", type=int, default=8, help="windows the decision is smoothed over")
+    c.add_argument("--threads", type=int, default=2, help="model threads")
+    c.add_argument("--windows", action="store_true", help="also list every window")
+    c.add_argument("--json", action="store_true", help="the same report as one JSON document")
     c.add_argument("--no-annotate", action="store_true", help="leave SigMF metadata alone")
     c.set_defaults(func=cmd_classify)
 

@@ -53,7 +53,13 @@ class Bundle:
 
     @property
     def name(self) -> str:
+        """The architecture (the zoo's name: res_cnn, vgg_cnn, ...)."""
         return self.meta["name"]
+
+    @property
+    def id(self) -> str:
+        """The name a user picks the bundle by: its directory (rml2016_res128)."""
+        return os.path.basename(os.path.normpath(self.path))
 
     @property
     def classes(self) -> list[str]:

@@ -178,36 +178,56 @@ def read(path: str) -> Recording:
     raise ValueError(f"{path}: unknown recording type (use .cf32, .sigmf-meta, .wav or .npy)")
 
 
-def segments(labels: list[str], starts, length: int, confidences) -> list[dict]:
-    """Consecutive windows of one label merged: (start, count, label, mean confidence)."""
-    out = []
+def segments(starts, labels: list[str], confidences, length: int) -> list[dict]:
+    """Runs of consecutive windows with one label: start, end (samples), windows, label
+    and the mean confidence of the run's windows."""
+    out: list[dict] = []
     for start, label, conf in zip(starts, labels, confidences, strict=True):
-        if out and out[-1]["label"] == label and out[-1]["end"] >= start:
+        if out and out[-1]["label"] == label:
             seg = out[-1]
-            seg["end"] = int(start) + length
-            seg["conf"].append(conf)
+            seg["end"], seg["windows"] = int(start) + length, seg["windows"] + 1
+            seg["_conf"].append(float(conf))
         else:
-            out.append({"start": int(start), "end": int(start) + length, "label": label, "conf": [conf]})
-    return [dict(start=s["start"], count=s["end"] - s["start"], label=s["label"],
-                 confidence=float(np.mean(s["conf"]))) for s in out]  # fmt: skip
+            out.append({"start": int(start), "end": int(start) + length, "windows": 1, "label": label,
+                        "_conf": [float(conf)]})  # fmt: skip
+    for seg in out:
+        seg["confidence"] = float(np.mean(seg.pop("_conf")))
+    return out
 
 
-def annotate_sigmf(meta_path: str, segs: list[dict], model: str, generator: str) -> int:
-    """Replace gr-amc's annotations in a SigMF metadata file (atomically); others stay."""
+def _by_gr_amc(annotation: dict) -> bool:
+    return str(annotation.get("core:generator", "")).startswith("gr-amc")
+
+
+EXTENSION = {"name": "amc", "version": "1.0.0", "optional": True}  # the amc: fields written below
+
+
+def annotate_sigmf(meta_path: str, segs: list[dict], model: str, architecture: str, generator: str) -> int:
+    """Replace gr-amc's annotations in a SigMF metadata file (atomically), one per segment
+    (start and end in the recording's samples); others stay. The amc: fields are declared
+    in core:extensions."""
     with open(meta_path) as f:
         meta = json.load(f)
-    kept = [a for a in meta.get("annotations", []) if a.get("core:generator") != generator]
+    # gr-amc's annotations of any version are replaced, not piled up
+    kept = [a for a in meta.get("annotations", []) if not _by_gr_amc(a)]
     ours = [
         {
             "core:sample_start": s["start"],
-            "core:sample_count": s["count"],
+            "core:sample_count": s["end"] - s["start"],
             "core:label": s["label"],
             "core:generator": generator,
             "amc:confidence": round(s["confidence"], 4),
+            "amc:windows": s["windows"],
             "amc:model": model,
+            "amc:architecture": architecture,
         }
         for s in segs
     ]
+    glob = meta.setdefault("global", {})
+    extensions = [
+        e for e in glob.get("core:extensions", []) if isinstance(e, dict) and e.get("name") != "amc"
+    ]
+    glob["core:extensions"] = extensions + [EXTENSION]
     meta["annotations"] = sorted(kept + ours, key=lambda a: a.get("core:sample_start", 0))
     with AtomicFile(meta_path) as tmp, open(tmp, "w") as f:
         json.dump(meta, f, indent=2)

@@ -166,7 +166,7 @@ class sensor_demo(gr.top_block):
 def sensor_report(tb: sensor_demo) -> str:
     b = tb.bundle
     lines = [
-        f"gr-amc sensor demo: model {b.name} ({b.path})",
+        f"gr-amc sensor demo: model {b.id} ({b.name}, {b.path})",
         f"signal: {' -> '.join(tb.sequence)}, {tb.segment} samples each, RML2016-style channel",
         f"{'offset':>9}  {'truth':<7} {'decision':<9} confidence",
     ]
