@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+import yaml
 
 from gnuradio.amc.datasets import generate as dataset
 from gnuradio.amc.datasets.generate import Config
@@ -111,6 +112,15 @@ def test_evaluate_writes_the_table_curves_and_confusion(trained_run, tmp_path, r
     assert acc["30"] > 0.8  # BPSK and WBFM at 30 dB are told apart after a few epochs
     assert (ev / "accuracy.png").exists() and (ev / "confusion_cnn2_30dB.png").exists()
     assert (ev / "table.csv").read_text().startswith("model,parameters,training s/epoch")
+
+
+def test_export_says_the_accuracy_it_records(trained_run, tmp_path, root):
+    r = amc_run(root, "export", trained_run, "--out", tmp_path / "b")
+    assert r.returncode == 0, r.stderr[-3000:]
+    line = next(x for x in r.stdout.splitlines() if x.startswith("test accuracy"))
+    recorded = yaml.safe_load((tmp_path / "b" / "bundle.yaml").read_text())["evaluation"]
+    assert f"overall {100 * recorded['overall']:.2f} %" in line and "(chance 50.0 %)" in line, line
+    assert "barely above chance" not in r.stderr  # BPSK against WBFM: far above
 
 
 def test_int8_quantisation_is_smaller_and_still_tells_them_apart(trained_run, tmp_path, root):

@@ -30,10 +30,27 @@ from . import bench, classify, common, dataset, demo, zoo  # noqa: E402
 GROUPS = (demo, bench, dataset, zoo, classify)
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, where it has one worth saying."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        worth = action.default not in (None, False, [], argparse.SUPPRESS)
+        if action.option_strings and worth and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser with _DefaultsFormatter, for every command and sub-command."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="amc", description="gr-amc: modulation classification for GNU Radio"
-    )
+    parser = _Parser(prog="amc", description="gr-amc: modulation classification for GNU Radio")
     parser.add_argument("--verbose", action="store_true",
                         help="also show GNU Radio's info log and the libraries' start-up lines")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -210,7 +209,6 @@ def add_commands(sub) -> None:
     c = sub.add_parser(
         "classify",
         help="what is in a recording (cf32, SigMF, WAV I/Q, .npy): segments and a summary",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     c.add_argument("recording", help=".cf32/.raw (complex64), .sigmf-meta, .wav (2 channels) or .npy")
     c.add_argument("--model", default="default", help=f"bundle directory or shipped name ('default' is "

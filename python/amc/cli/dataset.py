@@ -51,15 +51,33 @@ def add_commands(sub) -> None:
     p = sub.add_parser("dataset", help="RadioML-style datasets")
     dsub = p.add_subparsers(dest="what", required=True)
     g = dsub.add_parser("generate", help="regenerate a RadioML-style dataset")
-    g.add_argument("--preset", choices=["rml2016.10a", "rml2018.01a", "modified"], default="rml2016.10a")
-    g.add_argument("--classes", nargs="+", help="subset or order of classes (default: the preset's)")
-    g.add_argument("--sps", type=int, nargs="+", help="samples per symbol (one or more)")
-    g.add_argument("--length", type=int, nargs="+", help="vector lengths (one or more)")
     g.add_argument(
-        "--snr", type=int, nargs="+", metavar="DB", help="START STOP [STEP]: Es/N0 labels, inclusive"
+        "--preset",
+        choices=["rml2016.10a", "rml2018.01a", "modified"],
+        default="rml2016.10a",
+        help="the dataset to regenerate; the options below change its settings",
     )
-    g.add_argument("--per", type=int, help="vectors per class, SNR, sps and length")
-    g.add_argument("--channel", choices=["rml2016", "awgn", "none"], default="rml2016")
+    g.add_argument("--classes", nargs="+", help="subset or order of classes (default: the preset's)")
+    g.add_argument(
+        "--sps", type=int, nargs="+", help="samples per symbol, one or more (default: the preset's)"
+    )
+    g.add_argument(
+        "--length", type=int, nargs="+", help="vector lengths, one or more (default: the preset's)"
+    )
+    g.add_argument(
+        "--snr",
+        type=int,
+        nargs="+",
+        metavar="DB",
+        help="START STOP [STEP]: Es/N0 labels, inclusive (default: the preset's)",
+    )
+    g.add_argument("--per", type=int, help="vectors per class, SNR, sps and length (default: the preset's)")
+    g.add_argument(
+        "--channel",
+        choices=["rml2016", "awgn", "none"],
+        default="rml2016",
+        help="rml2016: fading, offsets and noise; awgn; none: the clean signal",
+    )
     g.add_argument(
         "--compat", action="store_true", help="the original generator's noise formula and L1 scaling"
     )
@@ -68,7 +86,7 @@ def add_commands(sub) -> None:
     )
     g.add_argument("--rolloff", type=float, default=0.35, help="root-raised-cosine roll-off")
     g.add_argument("--format", choices=["pickle", "hdf5"], help="default: the preset's")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, default=0, help="the same seed writes the same bytes")
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes")
     g.add_argument("--out", required=True, help="output file")
     g.add_argument("--force", action="store_true", help="overwrite an existing file")

@@ -7,6 +7,7 @@ import os
 import sys
 
 from ..datasets import synthetic
+from ..ml import names
 from .common import rounded
 
 
@@ -61,6 +62,16 @@ def cmd_export(args) -> int:
     files = ", ".join(v["file"] for v in meta["input"]["files"].values())
     print(f"wrote bundle {args.out}: {meta['name']}, {len(meta['classes'])} classes, {files}")
     bundle.load(args.out)  # proves it loads
+    chance = 1 / len(meta["classes"])
+    if result is None:
+        print("test accuracy: not measured (--no-evaluate)")
+    else:
+        print(f"test accuracy (test split, in bundle.yaml): overall {100 * result['overall']:.2f} %, "
+              f"highest {100 * result['highest']:.2f} %, average {100 * result['average']:.2f} % "
+              f"(chance {100 * chance:.1f} %)")  # fmt: skip
+        if result["overall"] < chance + 0.15 * (1 - chance):  # within 15 % of the way from chance
+            print(f"amc: warning: {args.out} is barely above chance: train longer before shipping it",
+                  file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -84,7 +95,8 @@ def cmd_prune(args) -> int:
 
 def add_commands(sub) -> None:
     t = sub.add_parser("train", help="train a zoo model (the papers' protocol by default)")
-    t.add_argument("--model", required=True, help="zoo model name (an unknown name lists them)")
+    t.add_argument("--model", required=True, choices=names.ZOO, metavar="MODEL",
+                   help=f"zoo model: {', '.join(names.ZOO)} (docs/zoo.md)")  # fmt: skip
     source = t.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", help="dataset file (HDF5 or RML2016 pickle)")
     source.add_argument("--generate", metavar="PRESET",
@@ -93,12 +105,12 @@ def add_commands(sub) -> None:
     t.add_argument("--out", required=True, help="run directory")
     t.add_argument("--length", type=int, nargs="+",
                    help="vector length(s) in the file; variable-length models take several")  # fmt: skip
-    t.add_argument("--epochs", type=int, default=200)
-    t.add_argument("--batch", type=int, default=400)
-    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--epochs", type=int, default=200, help="most epochs")
+    t.add_argument("--batch", type=int, default=400, help="vectors per step")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     t.add_argument("--lr-patience", type=int, default=5, help="epochs without improvement before halving lr")
     t.add_argument("--stop-patience", type=int, default=50, help="epochs without improvement before stopping")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, help="split, shuffle and weights seed")
     t.add_argument("--augment-phase", action="store_true", help="random carrier phase per vector")
     t.add_argument("--augment-freq", type=float, default=0.0, help="random frequency offset (cycles/sample)")
     t.add_argument("--augment-shift", type=int, default=0, help="random circular time shift (samples)")
@@ -107,11 +119,9 @@ def add_commands(sub) -> None:
     t.add_argument("--snr-max", type=float, help="train and validate only on SNRs <= this (dB)")
     t.add_argument("--init", help="start from the weights of this finished run (same model and classes)")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    t.add_argument(
-        "--steps-per-epoch", type=int, default=500, help="--generate: batches per epoch (default 500)"
-    )
+    t.add_argument("--steps-per-epoch", type=int, default=500, help="--generate: batches per epoch")
     t.add_argument("--val-windows", type=int, default=8192,
-                   help="--generate: generated validation windows (default 8192)")  # fmt: skip
+                   help="--generate: generated validation windows")  # fmt: skip
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="evaluate runs on their common test split")

@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ..runtime.atomic import AtomicFile, write_json, write_text  # noqa: E402
 from . import models  # noqa: E402, F401 (registers the zoo's custom layers for loading)
@@ -136,13 +137,14 @@ def write_table(results: list[dict], out: str) -> None:
 
 def plot_history(history: dict, path: str, title: str) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
-    for key in ("loss", "val_loss"):
-        a.plot(history.get(key, []), label=key)
-    for key in ("accuracy", "val_accuracy"):
-        b.plot(history.get(key, []), label=key)
+    for ax, keys in ((a, ("loss", "val_loss")), (b, ("accuracy", "val_accuracy"))):
+        for key in keys:
+            values = history.get(key, [])
+            ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) < 30 else None, label=key)
     a.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss")
     b.set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy")
     for ax in (a, b):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs 1, 2, ..., not 0.0 .. 1.0
         ax.grid(True)
         ax.legend()
     _save_png(fig, path)

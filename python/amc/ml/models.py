@@ -15,6 +15,7 @@ import keras
 from keras import layers, ops
 
 from ..runtime.features import VectorSpec
+from . import names
 
 PACKAGE = "gr_amc"
 
@@ -371,6 +372,9 @@ MODELS = {
     "vgg_cnn": ZooEntry(vgg_cnn, "iq", "channels_last", "rms", paper="O'Shea et al. 2018"),
     "res_cnn": ZooEntry(res_cnn, "iq", "channels_last", "rms", paper="gr-amc"),
 }
+
+
+assert tuple(MODELS) == names.ZOO, "ml/names.py lists the zoo for the command line: keep it in step"
 
 
 def build(name: str, n_classes: int, window: int | None) -> keras.Model:
