@@ -158,8 +158,9 @@ def compiled(root, tmp_path_factory):
 
 
 def replay_args(recording):
+    # one sample rate: the replay's rate= drives the source and the chain (no --samp-rate)
     return ["--device-args", f"file={recording},rate={SAMP_RATE},repeat=false,throttle=true",
-            "--samp-rate", str(SAMP_RATE), "--symbol-rate", str(SYMBOL_RATE)]  # fmt: skip
+            "--symbol-rate", str(SYMBOL_RATE)]  # fmt: skip
 
 
 def test_headless_flowgraph_logs_json_and_publishes_on_zmq(compiled, recording, tmp_path, root):
@@ -186,10 +187,34 @@ def test_headless_flowgraph_logs_json_and_publishes_on_zmq(compiled, recording, 
     assert proc.returncode == 0, err[-3000:]
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert lines, err[-3000:]
-    assert set(lines[0]) >= {"label", "index", "confidence", "offset", "windows"}
+    assert set(lines[0]) >= {
+        "label",
+        "index",
+        "confidence",
+        "offset",
+        "windows",
+        "time",
+        "time_source",
+        "model",
+    }
+    assert (
+        lines[0]["time_source"] == "host" and abs(lines[0]["time"] - time.time()) < 600
+    )  # no rx_time in a file
+    assert lines[0]["model"] == "default"
+    assert lines[0]["label"] in (REPLAY, "unknown"), lines[0]  # never a confident wrong start
     assert lines[-1]["label"] == REPLAY, lines
     assert received and received[-1]["label"] == REPLAY
     assert "Traceback" not in err
+
+
+def test_live_flowgraphs_refuse_two_sample_rates_that_disagree(compiled, recording):
+    for name in ("amc_headless", "amc_live"):
+        r = subprocess.run(
+            [PY, str(compiled / f"{name}.py"), *replay_args(recording), "--samp-rate", "1e6"],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        )  # fmt: skip
+        assert r.returncode != 0, name
+        assert "samp_rate 1e+06 and device_args rate=2e+06 differ" in r.stderr, r.stderr[-2000:]
 
 
 def find(image, template):
@@ -342,6 +367,7 @@ def test_amc_demo_prints_decisions(root):
     for _, truth, decision, _ in rows:
         named.setdefault(truth, set()).add(decision)
     assert list(named) == ["QPSK", "BPSK", "QAM16", "GFSK", "WBFM", "8PSK"], r.stdout
+    assert rows[0][1] == rows[0][2], r.stdout  # the first decision is right (none is taken on one window)
     assert all(truth in said and said <= {truth, "unknown"} for truth, said in named.items()), r.stdout
 
 
