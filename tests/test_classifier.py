@@ -201,7 +201,8 @@ def test_decision_reads_the_window_offsets_through_the_classifier(vgg_bundle):
     tb.connect(blocks.vector_source_c(x.tolist()), vec, clf, dec, sink)
     tb.run()
     first = [pmt.to_python(t.value) for t in sink.tags() if pmt.symbol_to_string(t.key) == "amc_decision"][0]
-    assert first["offset"] == 0 and first["label"] in CLASSES
+    # the first decision once the 8-window average is full: at window 7, whose first sample is 7 N
+    assert first["offset"] == 7 * N and first["label"] in CLASSES
     assert dec.windows_seen() == 40
 
 
@@ -216,3 +217,23 @@ def test_vectors_made_for_another_model_are_refused_at_run_time(vgg_bundle):
     tb.run()
     assert clf.mismatched() == clf.windows() == 30 and clf.classified() == 0
     assert set(sink.data()) == {-1}
+
+
+def test_windows_within_the_filters_transient_are_flagged_settling(vgg_bundle):
+    # settle 300 samples: windows starting at 0, 128 and 256 are transients after the start;
+    # an rx_freq tag (a retune) at sample 20 N starts another 300
+    retune = gr.tag_t()
+    retune.offset, retune.key, retune.value = 20 * N, pmt.intern("rx_freq"), pmt.from_double(1e8)
+    tb = gr.top_block()
+    vec = amc.vectorizer(N, N, "iq", "channels_last", "rms")
+    clf = amc.classifier(vgg_bundle, N, "iq", "channels_last", "rms", outputs="index", settle=300)
+    sink = blocks.vector_sink_i()
+    tb.connect(blocks.vector_source_c(stream(40, seed=2).tolist(), False, 1, [retune]), vec, clf, sink)
+    tb.run()
+    index = np.array(sink.data())
+    flagged = sorted(t.offset for t in sink.tags() if pmt.symbol_to_string(t.key) == "amc_flag")
+    assert flagged == [0, 1, 2, 20, 21, 22] and clf.settling() == 6
+    assert np.all(index[flagged] == -1) and np.all(np.delete(index, flagged) >= 0)
+    assert clf.windows() == clf.classified() + clf.settling() == 40
+    with pytest.raises(ValueError, match="settle"):
+        amc.classifier(vgg_bundle, N, "iq", "channels_last", "rms", settle=-1)

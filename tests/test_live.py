@@ -150,7 +150,7 @@ def test_variable_length_model_runs_in_a_flowgraph_at_any_length_and_sps(sps, le
 @pytest.fixture(scope="module")
 def compiled(root, tmp_path_factory):
     out = tmp_path_factory.mktemp("live")
-    for name in ("amc_headless", "amc_live", "amc_live_soapy"):
+    for name in ("amc_headless", "amc_live", "amc_live_soapy", "amc_blocks"):
         r = subprocess.run(["grcc", "-o", str(out), str(root / "examples/live" / f"{name}.grc")],
                            capture_output=True, text=True, timeout=120)  # fmt: skip
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
@@ -205,6 +205,16 @@ def test_headless_flowgraph_logs_json_and_publishes_on_zmq(compiled, recording, 
     assert lines[-1]["label"] == REPLAY, lines
     assert received and received[-1]["label"] == REPLAY
     assert "Traceback" not in err
+
+
+def test_the_separate_blocks_default_to_the_model_and_classify_a_recording(compiled, tmp_path):
+    rec, log = tmp_path / "qpsk8.cf32", tmp_path / "d.jsonl"
+    make_signal("QPSK", 8, 64 * 128, seed=4).tofile(rec)
+    cmd = [PY, str(compiled / "amc_blocks.py"), "--recording", str(rec), "--json-path", str(log)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [d["label"] for d in lines] == ["QPSK"] and lines[0]["windows"] == 8, lines
 
 
 def test_live_flowgraphs_refuse_two_sample_rates_that_disagree(compiled, recording):
