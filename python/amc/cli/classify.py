@@ -13,7 +13,7 @@ from gnuradio import blocks, filter, gr
 from .._version import __version__
 from ..amc_python import decision
 from ..blocks.classifier import classify_windows
-from ..runtime import bundle, recordings
+from ..runtime import bundle, estimate, recordings
 from ..runtime.progress import Progress
 
 
@@ -27,7 +27,7 @@ def cmd_classify(args) -> int:
     for warning in rec.warnings:
         print(f"amc: warning: {warning}", file=sys.stderr)
     rate = args.rate or rec.samp_rate
-    samples, ratio = rec.samples, 1.0
+    samples, ratio, found = rec.samples, 1.0, None
     if args.symbol_rate:
         if rec.windows or not rate:
             raise ValueError(
@@ -35,6 +35,19 @@ def cmd_classify(args) -> int:
             )
         ratio = b.sps * args.symbol_rate / rate
         samples = resample(samples, ratio)
+    elif not rec.windows and not args.no_estimate and len(samples) >= estimate.MIN_SAMPLES:
+        # blind: the signal's carrier offset and symbol rate, then centred and resampled to the
+        # model's samples per symbol (analog signals and nothing are left as they are)
+        found = estimate.estimate(samples)
+        for warning in found.warnings if found.kind != "none" else ():
+            print(f"amc: warning: {warning}", file=sys.stderr)
+        if found.kind == "none":
+            print(json.dumps({"estimate": found.as_dict(rate or 1.0), "segments": [], "summary": {}})
+                  if args.json else "no signal above the noise floor: nothing classified")  # fmt: skip
+            return 0
+        if found.symbol_rate:
+            ratio = b.sps * found.symbol_rate
+            samples = resample(samples, ratio, found.cfo)
     length = samples.shape[1] if rec.windows else (args.length or b.lengths[0])
     runner = b.runner(length, args.threads)
     n_windows = len(samples) if rec.windows else max(0, (len(samples) - length) // (args.hop or length) + 1)
@@ -52,7 +65,8 @@ def cmd_classify(args) -> int:
                   "window": length, "samples_per_symbol": b.sps, **b.meta["input"]},
         "recording": {"path": args.recording, "kind": rec.kind, "samples": int(rec.samples.size),
                       "windows_given": bool(rec.windows), "sample_rate": rate,
-                      "symbol_rate": args.symbol_rate, "resampled_by": ratio if args.symbol_rate else None},
+                      "symbol_rate": args.symbol_rate, "resampled_by": ratio if ratio != 1.0 else None},
+        "estimate": found.as_dict(rate or 1.0) if found else None,
         "smoothing": {"k": args.k, "threshold": THRESHOLD, "hysteresis": HYSTERESIS},
         "segments": [timed(seg, rate if not rec.windows else None) for seg in segs],
         "summary": summary(decided),
@@ -122,11 +136,11 @@ def summary(labels: list[str]) -> dict:
 
 
 def si(x: float) -> str:
-    """2000000 -> '2 M', 125000 -> '125 k'."""
+    """2000000 -> '2 M', 125000 -> '125 k', 160156.25 -> '160.156 k'."""
     for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= scale:
-            return f"{x / scale:g} {prefix}"
-    return f"{x:g} "
+            return f"{x / scale:.6g} {prefix}"
+    return f"{x:.4g} "
 
 
 def as_text(r: dict) -> str:
@@ -141,13 +155,25 @@ def as_text(r: dict) -> str:
             f" at {si(rate)}S/s ({rec['samples'] / rate:.3f} s)" if rate else " (sample rate unknown: --rate)"
         ),
     ]
-    if rec["resampled_by"]:
+    e = r.get("estimate")
+    if e:
+
+        def hz(v):
+            return f"{si(v)}Hz" if rate else f"{v:.5g} x the sample rate"
+
+        rs = f"symbol rate {hz(e['symbol_rate_hz'])}, " if e["symbol_rate_hz"] else ""
+        lines.append(f"estimate   {e['kind'].replace('_', ' ')}: {rs}carrier offset {hz(e['cfo_hz'])}, "
+                     f"bandwidth {hz(e['bandwidth_hz'])}, SNR {e['snr_db']:.1f} dB per sample")  # fmt: skip
+    if rec["resampled_by"] and e:
+        lines.append(f"           centred and resampled by {rec['resampled_by']:.6g} to "
+                     f"{m['samples_per_symbol']} samples per symbol (--symbol-rate overrides)")  # fmt: skip
+    elif rec["resampled_by"]:
         lines.append(f"           resampled by {rec['resampled_by']:.4g} to {m['samples_per_symbol']} "
                      "samples per "
                      f"symbol (symbol rate {si(rec['symbol_rate'])}Hz)")  # fmt: skip
     else:
-        lines.append(f"           taken as {m['samples_per_symbol']} samples per symbol already "
-                     "(give --symbol-rate to resample)")  # fmt: skip
+        why = "no symbol rate found (analog?)" if e else "give --symbol-rate to resample"
+        lines.append(f"           taken as {m['samples_per_symbol']} samples per symbol already ({why})")
     s = r["smoothing"]
     lines.append(f"segments   (decisions over {s['k']} windows; offsets in the recording's samples)")
     lines.append(
@@ -168,14 +194,15 @@ def as_text(r: dict) -> str:
     return "\n".join(lines)
 
 
-def resample(samples, ratio: float):
-    """The stream at `ratio` times its rate, by GNU Radio's polyphase arbitrary resampler
-    (the live flowgraphs' resampler)."""
+def resample(samples, ratio: float, cfo: float = 0.0):
+    """The stream shifted by -cfo (cycles/sample) and at `ratio` times its rate, by GNU
+    Radio's rotator and polyphase arbitrary resampler (the live flowgraphs' resampler)."""
     tb = gr.top_block()
     src = blocks.vector_source_c(samples.tolist())
+    rot = blocks.rotator_cc(-2 * np.pi * cfo)
     rs = filter.pfb.arb_resampler_ccf(ratio, [], 32, 100)
     sink = blocks.vector_sink_c()
-    tb.connect(src, rs, sink)
+    tb.connect(src, rot, rs, sink)
     tb.run()
     return np.array(sink.data(), np.complex64)
 
@@ -215,7 +242,9 @@ def add_commands(sub) -> None:
                    f"{bundle.DEFAULT}; amc models lists them)")  # fmt: skip
     c.add_argument("--rate", type=float, help="sample rate (Hz), when the file does not say")
     c.add_argument("--symbol-rate", type=float, help="the signal's symbol rate (Hz): resample to the "
-                   "model's samples per symbol first (without it: taken as at that rate)")  # fmt: skip
+                   "model's samples per symbol first (without it: estimated blindly)")  # fmt: skip
+    c.add_argument("--no-estimate", action="store_true",
+                   help="take the stream as at the model's samples per symbol already")  # fmt: skip
     c.add_argument("--length", type=int, help="window length (variable-length models; default: the first)")
     c.add_argument("--hop", type=int, help="samples between windows (default: the window)")
     c.add_argument("--k", type=int, default=8, help="windows the decision is smoothed over")

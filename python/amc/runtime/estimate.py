@@ -23,6 +23,7 @@ PSD_SIZE = 1024  # Welch segments of the power spectrum
 BAND_DB = 13.0  # the occupied band: within this of the peak of the smoothed spectrum
 NOTHING_DB = 3.0  # a peak less than this above the noise floor is no signal
 LINE_MIN = 8.0  # a spectral line this many times the median nearby is a symbol rate
+MIN_SAMPLES = 4 * PSD_SIZE  # fewer cannot be estimated
 KINDS = ("linear", "constant_envelope", "analog", "none")
 
 
@@ -99,8 +100,8 @@ def _fundamental(y: np.ndarray, lo: float, hi: float) -> tuple[float, float]:
 def estimate(x: np.ndarray) -> Estimate:
     """Estimates of the dominant signal in the complex stream x (the first SPAN samples)."""
     x = np.asarray(x[:SPAN], np.complex128)
-    if len(x) < 4 * PSD_SIZE:
-        raise ValueError(f"{len(x)} samples: blind estimation needs at least {4 * PSD_SIZE}")
+    if len(x) < MIN_SAMPLES:
+        raise ValueError(f"{len(x)} samples: blind estimation needs at least {MIN_SAMPLES}")
     x = np.where(np.isfinite(x), x, 0)  # NaN/Inf samples count as silence here
     p = _psd(x)
     freqs = (np.arange(PSD_SIZE) - PSD_SIZE // 2) / PSD_SIZE
@@ -140,20 +141,30 @@ def estimate(x: np.ndarray) -> Estimate:
     # pulses, GFSK), and so has its jumps' (rectangular ones, CPFSK)
     inst = np.angle(y_fsk[1:] * np.conj(y_fsk[:-1]))
     inst -= inst.mean()
-    found = [_fundamental(g, bandwidth / 4, min(0.5, 3 * bandwidth)) for g in (inst**2, np.diff(inst) ** 2)]
-    rs_fsk, s_fsk = max(found, key=lambda line: line[1])
-    (f1, s1), (f2, s2) = sorted(found)
-    if min(s1, s2) >= LINE_MIN and f1 > 0 and abs(f2 / f1 - 2) < 0.02:
-        rs_fsk, s_fsk = f1, s1  # one feature's line is the other's second harmonic: the lower is Rs
-    if _kurtosis(y_fsk, floor * min(1.0, 2 * (1.5 * bandwidth + 2.0 / PSD_SIZE))) < CONSTANT_ENVELOPE:
-        if s_fsk >= LINE_MIN:
-            return Estimate("constant_envelope", cfo, bandwidth, rs_fsk, snr_db, s_fsk, warnings)
+    (f_sq, s_sq), (f_jump, s_jump) = (
+        _fundamental(g, bandwidth / 4, min(0.5, 3 * bandwidth)) for g in (inst**2, np.diff(inst) ** 2)
+    )
+    rs_fsk, s_fsk = (f_sq, s_sq) if s_sq > s_jump else (f_jump, s_jump)
+    octave = f_sq > 0 and f_jump > 0 and abs(max(f_sq, f_jump) / min(f_sq, f_jump) - 2) < 0.02
+    if min(s_sq, s_jump) >= LINE_MIN and octave:
+        # the two features an octave apart: the jumps' line is the symbol rate (the squared
+        # frequency of a rectangular FSK peaks at 2 Rs; the sampling pattern of a non-integer
+        # samples per symbol can make a line at Rs / 2)
+        rs_fsk, s_fsk = f_jump, s_jump
+    kurtosis = _kurtosis(y_fsk, floor * min(1.0, 2 * (1.5 * bandwidth + 2.0 / PSD_SIZE)))
+    if kurtosis < CONSTANT_ENVELOPE:
+        # FSK (or FM); the band filter's ripple on its envelope carries the symbol rate too
+        rs, strength = (rs_fsk, s_fsk) if s_fsk >= LINE_MIN else (rs_lin, s_lin)
+        if strength >= LINE_MIN:
+            return Estimate("constant_envelope", cfo, bandwidth, rs, snr_db, strength, warnings)
     elif s_lin >= LINE_MIN:
         return Estimate("linear", cfo, bandwidth, rs_lin, snr_db, s_lin, warnings)
     return Estimate("analog", cfo, bandwidth, None, snr_db, max(s_lin, s_fsk), warnings)
 
 
-CONSTANT_ENVELOPE = 1.12  # E|s|^4 / (E|s|^2)^2 below this: FSK or FM (1), not RRC PSK/QAM (1.3 up)
+# E|s|^4 / (E|s|^2)^2 of the signal (the noise's share taken out): 1 for FSK and FM,
+# 1.19 and up for root-raised-cosine PSK, PAM and QAM (measured, roll-off 0.2..0.5)
+CONSTANT_ENVELOPE = 1.1
 
 
 def _kurtosis(y: np.ndarray, noise: float) -> float:
