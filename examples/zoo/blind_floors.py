@@ -49,8 +49,9 @@ def rate_errors(per, snrs, rng):
                     cfo = rng.uniform(-0.1, 0.1)
                     e = estimate(signal(name, sps, snr, rng, cfo))
                     rel = abs(e.symbol_rate * sps - 1) if e.symbol_rate else np.inf
+                    cfo_error = float(abs(e.cfo - cfo) * sps)  # as a share of the symbol rate
                     rows.append({"class": name, "sps": sps, "esn0_db": snr, "kind": e.kind,
-                                 "rate_error": float(rel), "cfo_error_of_rs": float(abs(e.cfo - cfo) * sps)})  # fmt: skip
+                                 "rate_error": float(rel), "cfo_error_of_rs": cfo_error})  # fmt: skip
     return rows
 
 
@@ -65,8 +66,11 @@ def end_to_end(per, snr, rng):
     spec = b.spec(b.lengths[0])
     out = {}
     for name in LINEAR + FSK:
-        ref = np.mean([np.mean(np.array(classify_windows(runner, b.classes, spec, signal(name, b.sps, snr, rng))[1])
-                               == name) for _ in range(per)])  # fmt: skip
+
+        def right(x):
+            return np.mean(np.array(classify_windows(runner, b.classes, spec, x)[1]) == name)
+
+        ref = np.mean([right(signal(name, b.sps, snr, rng)) for _ in range(per)])
         out[name] = {"centred at 8 sps": float(ref)}
         for sps in E2E_SPS:
             acc = []
@@ -75,8 +79,7 @@ def end_to_end(per, snr, rng):
                 e = estimate.estimate(x)
                 if e.symbol_rate:
                     x = resample(x, b.sps * e.symbol_rate, e.cfo)
-                labels = classify_windows(runner, b.classes, spec, x)[1]
-                acc.append(np.mean(np.array(labels) == name))
+                acc.append(right(x))
             out[name][f"{sps} sps"] = float(np.mean(acc))
     return out
 
@@ -93,13 +96,18 @@ def main(argv=None) -> int:
     lines = ["| signals | median rate error | p95 rate error | p95 carrier error (of Rs) | kind right |",
              "|---|---|---|---|---|"]  # fmt: skip
     summary = {}
-    for label, names, kind in (("linear", LINEAR, "linear"), ("FSK", FSK, "constant_envelope")):
-        sel = [r for r in rows if r["class"] in names]
+    groups = [("linear", LINEAR, "linear", a.snr), ("FSK", FSK, "constant_envelope", a.snr)]
+    groups += [
+        (f"{name} at {snr:g} dB", (name,), "constant_envelope", [snr]) for name in FSK for snr in a.snr
+    ]
+    for label, names, kind, snrs in groups:
+        sel = [r for r in rows if r["class"] in names and r["esn0_db"] in snrs]
         err = np.array([r["rate_error"] for r in sel])
         cfo = np.array([r["cfo_error_of_rs"] for r in sel])
         right = np.mean([r["kind"] == kind for r in sel])
-        summary[label] = {"median_rate_error": float(np.median(err)), "p95_rate_error": float(np.percentile(err, 95)),
-                          "max_rate_error": float(err.max()), "p95_cfo_error_of_rs": float(np.percentile(cfo, 95)),
+        summary[label] = {"median_rate_error": float(np.median(err)),
+                          "p95_rate_error": float(np.percentile(err, 95)), "max_rate_error": float(err.max()),
+                          "p95_cfo_error_of_rs": float(np.percentile(cfo, 95)),
                           "kind_right": float(right), "signals": len(sel)}  # fmt: skip
         s = summary[label]
         lines.append(f"| {label} ({len(sel)}) | {100 * s['median_rate_error']:.4f} % | "
@@ -118,8 +126,8 @@ def main(argv=None) -> int:
     if a.out:
         os.makedirs(a.out, exist_ok=True)
         with open(os.path.join(a.out, "floors.json"), "w") as f:
-            json.dump({"settings": vars(a), "rate": summary, "end_to_end": e2e, "mean": means, "rows": rows}, f,
-                      indent=1)  # fmt: skip
+            record = {"settings": vars(a), "rate": summary, "end_to_end": e2e, "mean": means, "rows": rows}
+            json.dump(record, f, indent=1)
         with open(os.path.join(a.out, "table.md"), "w") as f:
             f.write(table + "\n")
     return 0
