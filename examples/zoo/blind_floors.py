@@ -65,12 +65,12 @@ def end_to_end(per, snr, rng):
     runner = b.runner(b.lengths[0], 2)
     spec = b.spec(b.lengths[0])
     out = {}
+
+    def right(x, name):
+        return np.mean(np.array(classify_windows(runner, b.classes, spec, x)[1]) == name)
+
     for name in LINEAR + FSK:
-
-        def right(x):
-            return np.mean(np.array(classify_windows(runner, b.classes, spec, x)[1]) == name)
-
-        ref = np.mean([right(signal(name, b.sps, snr, rng)) for _ in range(per)])
+        ref = np.mean([right(signal(name, b.sps, snr, rng), name) for _ in range(per)])
         out[name] = {"centred at 8 sps": float(ref)}
         for sps in E2E_SPS:
             acc = []
@@ -79,7 +79,7 @@ def end_to_end(per, snr, rng):
                 e = estimate.estimate(x)
                 if e.symbol_rate:
                     x = resample(x, b.sps * e.symbol_rate, e.cfo)
-                acc.append(right(x))
+                acc.append(right(x, name))
             out[name][f"{sps} sps"] = float(np.mean(acc))
     return out
 
