@@ -151,6 +151,10 @@ def estimate(x: np.ndarray) -> Estimate:
         # frequency of a rectangular FSK peaks at 2 Rs; the sampling pattern of a non-integer
         # samples per symbol can make a line at Rs / 2)
         rs_fsk, s_fsk = f_jump, s_jump
+    elif (
+        s_sq > s_jump and f_sq > 0 and _line(np.diff(inst) ** 2, 0.49 * f_sq, 0.51 * f_sq)[1] >= LINE_MIN / 2
+    ):
+        rs_fsk = f_sq / 2  # the jumps, weaker elsewhere, still show a line at half: 2 Rs was found
     kurtosis = _kurtosis(y_fsk, floor * min(1.0, 2 * (1.5 * bandwidth + 2.0 / PSD_SIZE)))
     if kurtosis < CONSTANT_ENVELOPE:
         # FSK (or FM); the band filter's ripple on its envelope carries the symbol rate too
