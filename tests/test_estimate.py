@@ -85,3 +85,32 @@ def test_amc_classify_finds_the_rate_of_a_recording_by_itself(root, gen, tmp_pat
     assert report["recording"]["resampled_by"] == pytest.approx(8 / 5.5, rel=1e-3)
     assert next(iter(report["summary"])) == "QPSK" and report["summary"]["QPSK"] > 0.9, report["summary"]
     assert report["segments"][-1]["end"] <= 1 << 17  # in the recording's samples
+
+
+def test_the_estimator_block_tags_and_reports_as_the_stream_changes(gen):
+    import pmt
+    from gnuradio import amc, blocks, gr
+
+    # QPSK at 5.5 sps, then GFSK at 12 sps; NaNs in the first
+    x = np.concatenate(
+        [signal(gen, "QPSK", 5.5, 20.0, 0.03, 1 << 17, 1), signal(gen, "GFSK", 12, 25.0, -0.01, 1 << 17, 2)]
+    )
+    x[1000:1100] = np.nan
+    tb = gr.top_block()
+    e = amc.signal_estimator(1e6, 65536, 32768)
+    sink, msgs = blocks.vector_sink_c(), blocks.message_debug()
+    tb.connect(blocks.vector_source_c(x.tolist()), e, sink)
+    tb.msg_connect(e, "estimate", msgs, "store")
+    tb.run()
+    assert len(sink.data()) == len(x)  # every sample passed through
+    found = [pmt.to_python(msgs.get_message(i)) for i in range(msgs.num_messages())]
+    assert [d["offset"] for d in found] == [65535, 98303, 131071, 163839, 196607, 229375, 262143]
+    assert found[1]["kind"] == "linear" and found[1]["symbol_rate_hz"] == pytest.approx(1e6 / 5.5, rel=1e-3)
+    assert found[1]["cfo_hz"] == pytest.approx(30e3, abs=0.02 * 1e6 / 5.5)
+    assert found[-1]["kind"] == "constant_envelope"
+    assert found[-1]["symbol_rate_hz"] == pytest.approx(1e6 / 12, rel=0.02)
+    keys = {pmt.symbol_to_string(t.key) for t in sink.tags()}
+    assert keys == {"amc_signal", "amc_symbol_rate", "amc_cfo", "amc_bandwidth", "amc_snr"}
+    for bad in ({"span": 100}, {"interval": -1}, {"samp_rate": float("nan")}, {"smooth": 0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            amc.signal_estimator(**bad)

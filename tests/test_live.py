@@ -185,8 +185,13 @@ def test_headless_flowgraph_logs_json_and_publishes_on_zmq(compiled, recording, 
             received.append(pmt.to_python(pmt.deserialize_str(sub.recv())))
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err[-3000:]
-    lines = [json.loads(line) for line in log.read_text().splitlines()]
-    assert lines, err[-3000:]
+    everything = [json.loads(line) for line in log.read_text().splitlines()]
+    lines = [d for d in everything if "label" in d]  # decisions; the estimator's lines have "kind"
+    estimates = [d for d in everything if "kind" in d]
+    assert lines and estimates, err[-3000:]
+    assert estimates[0]["kind"] == "linear" and estimates[0]["symbol_rate_hz"] == pytest.approx(
+        SYMBOL_RATE, rel=1e-3
+    )
     assert set(lines[0]) >= {
         "label",
         "index",

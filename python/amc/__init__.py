@@ -23,6 +23,7 @@ from .blocks import (
     json_sink,
     labelled_vector_sink,
     modulation_source,
+    signal_estimator,
 )
 from .runtime import bundle, features
 from .runtime.features import VectorSpec
@@ -40,6 +41,7 @@ __all__ = [
     "json_sink",
     "labelled_vector_sink",
     "modulation_source",
+    "signal_estimator",
     "vectorizer",
     "VectorSpec",
 ]

@@ -4,6 +4,8 @@
 - classifier: vectors -> class probabilities, index, tags and messages (a frozen bundle)
 - classify: the receive chain in one hier block (filter, resampler, vectorizer,
   classifier, decision) configured from a bundle; device_rate: one sample rate
+- signal_estimator: blind estimates (kind, carrier, bandwidth, symbol rate, SNR) as tags
+  and messages, re-made as the stream runs
 - decision_display: the Qt label and class bars of the live GUI
 - json_sink: decision messages as JSON lines
 - labelled_vector_sink: vectors of known class and SNR into an RML2018-layout HDF5 file
@@ -20,6 +22,7 @@ from .classify import classify, device_rate
 from .decision_display import decision_display
 from .json_sink import json_sink
 from .labelled_vector_sink import labelled_vector_sink
+from .signal_estimator import signal_estimator
 
 __all__ = [
     "classifier",
@@ -29,4 +32,5 @@ __all__ = [
     "json_sink",
     "labelled_vector_sink",
     "modulation_source",
+    "signal_estimator",
 ]
