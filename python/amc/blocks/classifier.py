@@ -86,7 +86,7 @@ class classifier(gr.sync_block):
             raise ValueError(f"threads {threads!r} must be an integer >= 1")
         if not bundles.is_int(max_backlog) or max_backlog < 0:
             raise ValueError(f"max_backlog {max_backlog!r} must be an integer >= 0 (0: never drop)")
-        if not (isinstance(samp_rate, (int, float)) and np.isfinite(samp_rate) and samp_rate >= 0):
+        if not bundles.is_rate(samp_rate):
             raise ValueError(f"samp_rate {samp_rate!r} must be a finite number >= 0 (0: unknown)")
         if not bundles.is_int(settle) or settle < 0:
             raise ValueError(f"settle {settle!r} must be an integer >= 0 (samples; 0: none)")
@@ -367,7 +367,7 @@ def classify_windows(runner, classes, spec, samples: np.ndarray, hop: int | None
     rows = np.flatnonzero(ok)
     chunk = 8192
     for i in range(0, len(vectors), chunk):
-        part = rows[(rows >= i) & (rows < i + chunk)]
+        part = rows[np.searchsorted(rows, i) : np.searchsorted(rows, i + chunk)]
         if len(part):
             probs[part] = runner.predict(vectors[part])
         if progress:

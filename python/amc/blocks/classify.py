@@ -60,7 +60,7 @@ class classify(gr.hier_block2):
         samples_out: bool = False,
     ):
         for name, value in (("samp_rate", samp_rate), ("symbol_rate", symbol_rate)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            if not bundles.is_rate(value):
                 raise ValueError(f"{name} {value!r} must be a finite number >= 0")
         if not samp_rate > 0:
             raise ValueError(f"samp_rate {samp_rate!r} must be > 0")
@@ -133,7 +133,7 @@ def device_rate(device_args: str, samp_rate: float = 0.0) -> float:
     when given (> 0), else the rate= of device_args (a file= replay says its rate there),
     else 2 MS/s. Both given and different is an error: the device would run at one and
     the chain assume the other."""
-    if not (isinstance(samp_rate, (int, float)) and math.isfinite(samp_rate) and samp_rate >= 0):
+    if not bundles.is_rate(samp_rate):
         raise ValueError(f"samp_rate {samp_rate!r} must be a finite number >= 0 (0: from the device)")
     found = re.search(r"(?:^|,)\s*rate\s*=\s*([^,]+)", device_args or "")
     args_rate = None

@@ -35,7 +35,7 @@ class signal_estimator(gr.sync_block):
     """
 
     def __init__(self, samp_rate: float = 0.0, span: int = 65536, interval: int = 0, smooth: int = 3):
-        if not (isinstance(samp_rate, (int, float)) and math.isfinite(samp_rate) and samp_rate >= 0):
+        if not bundles.is_rate(samp_rate):
             raise ValueError(f"samp_rate {samp_rate!r} must be a finite number >= 0 (0: cycles/sample)")
         if not bundles.is_int(span) or not est.MIN_SAMPLES <= span <= est.SPAN * 4:
             raise ValueError(f"span {span!r} must be an integer in {est.MIN_SAMPLES} .. {est.SPAN * 4}")
@@ -46,23 +46,21 @@ class signal_estimator(gr.sync_block):
         gr.sync_block.__init__(self, "amc_signal_estimator", in_sig=[np.complex64], out_sig=[np.complex64])
         self.samp_rate, self.span, self.smooth = float(samp_rate), int(span), int(smooth)
         self.interval = int(interval) or (int(samp_rate) if samp_rate else 16 * int(span))
+        # the span of samples [next - span, next) that the next estimate looks at
         self._ring = np.zeros(self.span, np.complex64)
-        self._filled = 0  # samples in the ring (up to span)
         self._next = self.span  # absolute sample at which the next estimate is made
         self._history: list[est.Estimate] = []
         self._warned: set[str] = set()
-        self.latest: dict | None = None
         self.estimates = 0
         self.port = pmt.intern(PORT)
         self.message_port_register_out(self.port)
 
-    def _push(self, x: np.ndarray) -> None:
-        x = x[-self.span :]
-        if not len(x):
-            return
-        self._ring = np.roll(self._ring, -len(x))
-        self._ring[-len(x) :] = x
-        self._filled = min(self.span, self._filled + len(x))
+    def _keep(self, x: np.ndarray, start: int) -> None:
+        """Samples x (the first at absolute `start`) where they fall in the next span."""
+        base = self._next - self.span
+        lo, hi = max(start, base), min(start + len(x), self._next)
+        if lo < hi:
+            self._ring[lo - base : hi - base] = x[lo - start : hi - start]
 
     def _smoothed(self, e: est.Estimate) -> est.Estimate:
         """The median symbol rate and carrier of the last `smooth` estimates of e's kind."""
@@ -85,26 +83,22 @@ class signal_estimator(gr.sync_block):
         for key, value in zip(TAGS, values, strict=True):
             self.add_item_tag(0, item, pmt.intern(key), value)
         d.update(offset=item, samp_rate=self.samp_rate)
-        self.latest = d
         self.estimates += 1
         self.message_port_pub(self.port, pmt.to_pmt(d))
 
     def work(self, input_items, output_items):
         x = input_items[0]
-        n = len(x)
         output_items[0][:] = x
         start = self.nitems_read(0)
-        done = 0
-        while start + n >= self._next:  # an estimate falls in this call
-            cut = int(self._next - start)
-            self._push(x[done:cut])
-            done = cut
-            if self._filled >= self.span:
-                try:
-                    self._publish(self._smoothed(est.estimate(self._ring)), self._next - 1)
-                except Exception as e:  # an estimate that fails must not stop the stream
-                    self.logger.error(f"estimate at sample {self._next - 1} failed: {e}")
+        self._keep(x, start)
+        while start + len(x) >= self._next:  # the span is whole: estimate
+            try:
+                self._publish(self._smoothed(est.estimate(self._ring)), self._next - 1)
+            except Exception as e:  # an estimate that fails must not stop the stream
+                self.logger.error(f"estimate at sample {self._next - 1} failed: {e}")
+            overlap = self.span - self.interval  # spans overlap when estimates are closer
+            if overlap > 0:
+                self._ring[:overlap] = self._ring[self.interval :].copy()
             self._next += self.interval
-        if start + n > self._next - self.span:  # only the span before the next estimate is kept
-            self._push(x[max(done, int(self._next - self.span - start)) :])
-        return n
+            self._keep(x, start)
+        return len(x)

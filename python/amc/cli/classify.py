@@ -58,7 +58,7 @@ def cmd_classify(args) -> int:
     # offsets in the recording's own samples, whatever the resampling
     starts = np.rint(np.asarray(starts, np.float64) / ratio).astype(np.int64)
     span = int(round(length / ratio))
-    decided, smoothed = decisions(probs, [c in b.classes for c in labels], b.classes, args.k)
+    decided, smoothed = decisions(probs, b.classes, args.k)
     segs = recordings.segments(starts, decided, smoothed, span)
     report = {
         "model": {"name": b.id, "architecture": b.name, "path": b.path, "classes": b.classes,
@@ -89,33 +89,30 @@ PROGRESS_FROM = 20_000  # windows: a bar on stderr for files longer than this
 THRESHOLD, HYSTERESIS = 0.5, 0.1  # the decision's, as in the live flowgraphs
 
 
-def decisions(probs, classified, classes, k: int):
+def decisions(probs, classes, k: int):
     """Each window's decision and its smoothed confidence, from amc.decision itself (the
-    live flowgraphs' block): no decision before k windows, unclassified windows are gaps."""
+    live flowgraphs' block): no decision before k windows; the all-zero rows of windows
+    not classified are gaps to it."""
     n = len(probs)
-    tags = []
-    for i in np.flatnonzero(~np.asarray(classified, bool)):
-        t = gr.tag_t()
-        t.offset, t.key, t.value = int(i), pmt.intern("amc_flag"), pmt.intern("unclassified")
-        tags.append(t)
     tb = gr.top_block()
-    src = blocks.vector_source_f(np.asarray(probs, np.float32).ravel().tolist(), False, len(classes), tags)
+    src = blocks.vector_source_f(np.asarray(probs, np.float32).ravel().tolist(), False, len(classes))
     dec = decision(list(classes), "moving_average", k, THRESHOLD, HYSTERESIS, False, -60.0, 0, 0.0)
     sink = blocks.vector_sink_f(len(classes))
     tb.connect(src, dec, sink)
     tb.run()
     smoothed = np.array(sink.data(), np.float32).reshape(n, len(classes))
-    label, index = "unknown", -1
-    changes = {
-        t.offset: pmt.to_python(t.value) for t in sink.tags() if pmt.symbol_to_string(t.key) == "amc_decision"
-    }
-    out, conf = [], []
-    for i in range(n):
-        if i in changes:
-            label, index = changes[i]["label"], changes[i]["index"]
-        out.append(label)
-        conf.append(float(smoothed[i, index]) if index >= 0 else 0.0)
-    return out, conf
+    changes = sorted(
+        (t.offset, pmt.to_python(t.value))
+        for t in sink.tags()
+        if pmt.symbol_to_string(t.key) == "amc_decision"
+    )
+    # the state of window i: the last change at or before it ("unknown" before the first)
+    labels = ["unknown"] + [d["label"] for _, d in changes]
+    indices = np.array([-1] + [d["index"] for _, d in changes])
+    state = np.searchsorted([o for o, _ in changes], np.arange(n), side="right")
+    index = indices[state]
+    conf = np.where(index >= 0, smoothed[np.arange(n), np.maximum(index, 0)], 0.0)
+    return [labels[s] for s in state], conf.tolist()
 
 
 def timed(row: dict, rate):

@@ -229,6 +229,17 @@ def is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def is_rate(value) -> bool:
+    """A finite real number >= 0 (Python or numpy), not a bool: what sample and symbol
+    rates must be (0 meaning unknown or automatic where a block says so)."""
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and bool(np.isfinite(value))
+        and value >= 0
+    )
+
+
 def _pow2_at_least(n: int) -> int:
     return 1 << max(0, n - 1).bit_length()
 
