@@ -390,7 +390,7 @@ class Hdf5Vectors:
     per-vector sps, Es/N0 and per-sample SNR beside them; rows are filled in order."""
 
     def __init__(self, group, rows: int, length: int, n_classes: int):
-        opts = {"track_times": False}  # no timestamps: the same data gives the same bytes
+        opts = {"track_times": False}  # see _write_hdf5
         chunk = (max(1, min(256, rows)), length, 2)
         self.x = group.create_dataset("X", (rows, length, 2), "float32", chunks=chunk, **opts)
         self.y = group.create_dataset("Y", (rows, n_classes), "int64", **opts)
@@ -416,17 +416,32 @@ class Hdf5Vectors:
         self.pos = b
 
 
+def _untimed_group(parent, name: str):
+    import h5py
+
+    gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+    gcpl.set_obj_track_times(False)
+    return h5py.Group(h5py.h5g.create(parent.id, name.encode(), gcpl=gcpl))
+
+
 def _write_hdf5(cfg, tmp, results: Iterable, progress, preset) -> int:
     import h5py  # not on Debian's python3: only for HDF5 files
 
     rows = cfg.per * len(cfg.classes) * len(cfg.label_snrs) * len(cfg.sps)
     count = 0
-    with h5py.File(tmp, "w", libver="v110") as f:
+    # No timestamps in any object header (the root group's included): the same data gives the
+    # same bytes. h5py.File cannot say so for the root group; its creation property list can.
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_V110, h5py.h5f.LIBVER_LATEST)
+    fid = h5py.h5f.create(str(tmp).encode(), h5py.h5f.ACC_TRUNC, fapl=fapl, fcpl=fcpl)
+    with h5py.File(fid) as f:
         for k, v in attributes(cfg, preset).items():
             f.attrs[k] = v
         single = len(cfg.lengths) == 1
         out = {
-            n: Hdf5Vectors(f if single else f.create_group(f"L{n}"), rows, n, len(cfg.classes))
+            n: Hdf5Vectors(f if single else _untimed_group(f, f"L{n}"), rows, n, len(cfg.classes))
             for n in cfg.lengths
         }
         for task, windows in results:
