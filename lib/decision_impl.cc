@@ -28,6 +28,7 @@ const pmt::pmt_t k_flag_key = pmt::mp("amc_flag");
 const pmt::pmt_t k_power_key = pmt::mp("amc_power");
 const pmt::pmt_t k_time_key = pmt::mp("rx_time"); // a source (re)start or a gap
 const pmt::pmt_t k_freq_key = pmt::mp("rx_freq"); // a retune
+const pmt::pmt_t k_renorm_key = pmt::mp("amc_retune"); // amc.normalizer's, likewise
 const pmt::pmt_t k_decision_key = pmt::mp("amc_decision");
 const pmt::pmt_t k_label_key = pmt::mp("label");
 const pmt::pmt_t k_index_key = pmt::mp("index");
@@ -390,7 +391,8 @@ int decision_impl::work(int noutput_items,
                 flagged = true;
             } else if (pmt::eqv(tags[t].key, k_time_key)) {
                 restart = true;
-            } else if (pmt::eqv(tags[t].key, k_freq_key)) {
+            } else if (pmt::eqv(tags[t].key, k_freq_key) ||
+                       pmt::eqv(tags[t].key, k_renorm_key)) {
                 retune = true;
             } else if (pmt::eqv(tags[t].key, k_power_key) &&
                        pmt::is_real(tags[t].value)) {

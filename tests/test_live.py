@@ -157,10 +157,11 @@ def compiled(root, tmp_path_factory):
     return out
 
 
-def replay_args(recording):
-    # one sample rate: the replay's rate= drives the source and the chain (no --samp-rate)
-    return ["--device-args", f"file={recording},rate={SAMP_RATE},repeat=false,throttle=true",
-            "--symbol-rate", str(SYMBOL_RATE)]  # fmt: skip
+def replay_args(recording, symbol_rate=None):
+    # one sample rate: the replay's rate= drives the source and the chain (no --samp-rate);
+    # no --symbol-rate: the flowgraphs find it (16 samples per symbol here, the model's 8)
+    rate = ["--symbol-rate", str(symbol_rate)] if symbol_rate else []
+    return ["--device-args", f"file={recording},rate={SAMP_RATE},repeat=false,throttle=true", *rate]
 
 
 def test_headless_flowgraph_logs_json_and_publishes_on_zmq(compiled, recording, tmp_path, root):

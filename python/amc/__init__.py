@@ -14,7 +14,7 @@ Python from blocks/), `amc.bundle` (model bundles: GRC expressions such as
 """
 
 from ._version import __version__
-from .amc_python import burst_channel, decision, vectorizer
+from .amc_python import burst_channel, decision, normalizer, vectorizer
 from .blocks import (
     classifier,
     classify,
@@ -37,6 +37,7 @@ __all__ = [
     "decision",
     "decision_display",
     "device_rate",
+    "normalizer",
     "features",
     "json_sink",
     "labelled_vector_sink",

@@ -39,8 +39,9 @@ namespace amc {
  * vector is all zeros or not finite, or when they carry an \c amc_flag tag (the
  * vectorizer's NaN/Inf and silent windows, the classifier's dropped ones); a skipped
  * window is a gap and restarts the smoothing. An \c rx_time tag (a source's start,
- * or its report of lost samples) restarts it too; an \c rx_freq tag (a retune) also
- * makes the decision "unknown" until k windows of the new signal are in.
+ * or its report of lost samples) restarts it too; an \c rx_freq tag (a retune), or an
+ * \c amc_retune tag (amc.normalizer's new setting), also makes the decision "unknown"
+ * until k windows of the new signal are in.
  * With \p energy_gate, a window whose \c amc_power tag (window power in dB, from
  * amc.vectorizer with power tags on) is below \p noise_db makes the decision
  * "noise" and clears the smoothing history.

@@ -23,6 +23,7 @@ namespace py = pybind11;
 // BINDING_FUNCTION_PROTOTYPES(
     void bind_burst_channel(py::module& m);
     void bind_decision(py::module& m);
+    void bind_normalizer(py::module& m);
     void bind_vectorizer(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
@@ -54,6 +55,7 @@ PYBIND11_MODULE(amc_python, m)
     // BINDING_FUNCTION_CALLS(
     bind_burst_channel(m);
     bind_decision(m);
+    bind_normalizer(m);
     bind_vectorizer(m);
     // ) END BINDING_FUNCTION_CALLS
 }

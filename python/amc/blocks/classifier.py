@@ -52,7 +52,8 @@ class classifier(gr.sync_block):
     settle: samples (at the vectorizer's input) that the filters in front need to
         settle after a start, an rx_time tag (a restart, or lost samples) or an rx_freq
         tag (a retune): windows starting within them hold the filters' transient and
-        are flagged amc_flag = "settling", not classified (0: none).
+        are flagged amc_flag = "settling", not classified (0: none). An amc_retune tag
+        (amc.normalizer's new setting) brings its own settle and rate.
 
     All windows waiting at a call go to the model together (in chunks of the
     bundle's batch), never one model call per window. The input is checked as the
@@ -187,25 +188,32 @@ class classifier(gr.sync_block):
                                      "windows are timed at the tag's rate")  # fmt: skip
                 self._tag_rate = rate
             elif key == "rx_freq":
-                restarts.append(i)
+                restarts.append((i, self.settle))
+            elif key == "amc_retune":  # amc.normalizer's new setting: a new rate, new filters
+                d = pmt.to_python(t.value)
+                if self._time_ref is not None:  # the time so far at the old rate, then the new one
+                    self._time_ref = (float(offsets[i]), self._time_of(offsets[i]))
+                self._tag_rate = float(d.get("rate") or 0.0) or self._tag_rate
+                restarts.append((i, max(self.settle, int(d.get("settle", 0)))))
             elif key == "rx_time":
-                restarts.append(i)
+                restarts.append((i, self.settle))
                 secs = pmt.to_uint64(pmt.tuple_ref(t.value, 0)) + pmt.to_double(pmt.tuple_ref(t.value, 1))
                 rx_time = (i, secs)
         if rx_time is not None:
             # the vectorizer moved rx_time to the window starting at most a hop before
             # it: that window's start is the reference (exact for a tag on a window start)
             self._time_ref = (float(offsets[rx_time[0]]), rx_time[1])
-        if self.settle:
+        if self.settle or restarts:
             self._flag_settling(offsets, flags, restarts)
         return offsets, flags
 
     def _flag_settling(self, offsets, flags, restarts):
         """Windows that start within `settle` samples of a start or restart."""
-        restarts = sorted(restarts)
+        restarts = sorted(restarts)  # (window, samples to settle)
         for i in range(len(offsets)):
-            while restarts and restarts[0] <= i:
-                self._settle_until = int(offsets[restarts.pop(0)]) + self.settle
+            while restarts and restarts[0][0] <= i:
+                at, samples = restarts.pop(0)
+                self._settle_until = int(offsets[at]) + samples
             if int(offsets[i]) >= self._settle_until and not restarts:
                 break  # past the transient, and no restart further on in this call
             if int(offsets[i]) < self._settle_until:

@@ -4,21 +4,16 @@ a bundle (GRC: AMC Classify); amc.device_rate: one sample rate for source and ch
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
-from gnuradio import filter, gr
-from gnuradio.filter import firdes
+from gnuradio import gr
 
-from ..amc_python import decision, vectorizer
+from ..amc_python import decision, normalizer, vectorizer
 from ..runtime import bundle as bundles
 from .classifier import classifier
+from .signal_estimator import signal_estimator
 
-# The channel filter passes 0.7 symbol rates either side (roll-off up to 0.4) and is
-# down by 0.9 symbol rates.
-CUTOFF, TRANSITION = 0.7, 0.2
-RESAMPLER_FILTERS = 32  # polyphase arms of the resampler (its default quality)
 DEFAULT_RATE = 2e6
 
 
@@ -26,30 +21,32 @@ class classify(gr.hier_block2):
     """Complex samples in; the modulation out, as smoothed probabilities, stream tags
     (amc_decision where the decision changes) and messages (port decision).
 
-    Inside: channel filter and polyphase resampler to the samples per symbol the
-    bundle was trained on (both left out with symbol_rate 0: the input is at the
-    model's rate already) -> amc.vectorizer -> amc.classifier -> amc.decision, every
-    parameter that must agree with the model read from the bundle. The first windows
-    after a start, an rx_time or an rx_freq tag hold the filters' transient: they are
-    flagged "settling" and not classified.
+    Inside: amc.normalizer (carrier to the centre, channel filter, resampler to the
+    samples per symbol the bundle was trained on) -> amc.vectorizer -> amc.classifier
+    -> amc.decision, every parameter that must agree with the model read from the
+    bundle. With symbol_rate 0 the signal is found blindly: amc.signal_estimator in
+    front re-estimates symbol rate and carrier every second and the normaliser follows
+    (no signal: nothing is classified). The windows within the filters' transient
+    after a start or a new setting are flagged "settling" and not classified.
 
     model: a bundle directory, a shipped name or "default".
-    samp_rate: the input's sample rate (Hz); symbol_rate: the signal's (Hz, 0: the
-        input is at the model's samples per symbol).
+    samp_rate: the input's sample rate (Hz); symbol_rate: the signal's (Hz; 0: blind).
+    cfo: the signal's carrier offset (Hz) with a given symbol_rate.
     k, threshold, hysteresis, report_every, max_rate: the decision's (amc.decision).
     threads, max_backlog: the classifier's (amc.classifier).
     samples_out: a second output with the samples the model sees (for a constellation).
 
     Outputs: smoothed probabilities (one vector per window); with samples_out, the
-    resampled complex stream. Messages: decision (amc.decision's), classification
-    (amc.classifier's, one per window).
+    normalised complex stream. Messages: decision (amc.decision's), classification
+    (amc.classifier's, one per window), estimate (amc.signal_estimator's; none with a
+    given symbol_rate).
     """
 
     def __init__(
         self,
         model: str = "default",
         samp_rate: float = DEFAULT_RATE,
-        symbol_rate: float = 125e3,
+        symbol_rate: float = 0.0,
         k: int = 16,
         threshold: float = 0.5,
         hysteresis: float = 0.1,
@@ -58,6 +55,7 @@ class classify(gr.hier_block2):
         threads: int = 1,
         max_backlog: int = 2048,
         samples_out: bool = False,
+        cfo: float = 0.0,
     ):
         for name, value in (("samp_rate", samp_rate), ("symbol_rate", symbol_rate)):
             if not bundles.is_rate(value):
@@ -75,41 +73,41 @@ class classify(gr.hier_block2):
         )
         self.bundle, self.classes = b, list(b.classes)
         window, i = b.lengths[0], b.meta["input"]
-        chain, settle = [], 0
-        if symbol_rate:
-            self.ratio = b.sps * symbol_rate / samp_rate
-            if symbol_rate * (CUTOFF + TRANSITION) > samp_rate / 2:
-                raise ValueError(
-                    f"symbol_rate {symbol_rate:g} does not fit samp_rate {samp_rate:g}: the signal's "
-                    f"band ({2 * CUTOFF * symbol_rate:g} Hz) is wider than the sampled band"
-                )
-            taps = firdes.low_pass(1.0, samp_rate, CUTOFF * symbol_rate, TRANSITION * symbol_rate)
-            self.channel_filter = filter.fir_filter_ccf(1, taps)
-            self.resampler = filter.pfb.arb_resampler_ccf(self.ratio, [], RESAMPLER_FILTERS, 100)
-            chain = [self.channel_filter, self.resampler]
-            per_arm = len(self.resampler.pfb.taps()[0])  # taps of one polyphase arm
-            # the filters' start-up ramp, in samples at the vectorizer's input
-            settle = math.ceil((len(taps) - 1 + per_arm) * self.ratio)
-        else:
-            self.ratio = 1.0
-        self.settle = settle
+        try:
+            self.normalizer = normalizer(samp_rate, b.sps, symbol_rate, cfo)
+        except ValueError as e:  # the C++ message names the parameter
+            raise ValueError(str(e).replace("amc.normalizer: ", "")) from None
+        chain = [self.normalizer]
+        self.estimator = None
+        if not symbol_rate:
+            self.estimator = signal_estimator(samp_rate)
+            chain.insert(0, self.estimator)
+            self.msg_connect(self.estimator, "estimate", self.normalizer, "estimate")
         self.vectorizer = vectorizer(
             window, window, i["representation"], i["layout"], i["normalization"], 0, 1, True
         )
+        # the normaliser's amc_retune tags bring the settle and the rate (blind: known later)
         self.classifier = classifier(
             b.path, window, i["representation"], i["layout"], i["normalization"], "probabilities",
-            "litert", threads, max_backlog, b.sps * symbol_rate if symbol_rate else samp_rate,
-            False, settle,
+            "litert", threads, max_backlog, b.sps * symbol_rate, False, 0,
         )  # fmt: skip
         self.decision = decision(
             self.classes, "moving_average", k, threshold, hysteresis, False, -60.0, report_every, max_rate
         )
         self.connect(self, *chain, self.vectorizer, self.classifier, self.decision, self)
         if samples_out:
-            self.connect(chain[-1] if chain else self, (self, 1))
-        for port, block in (("decision", self.decision), ("classification", self.classifier)):
+            self.connect(self.normalizer, (self, 1))
+        # estimate is there with a given symbol rate too (silent), so a flowgraph's
+        # connections hold whichever way it is run
+        ports = [
+            ("decision", self.decision),
+            ("classification", self.classifier),
+            ("estimate", self.estimator),
+        ]
+        for port, block in ports:
             self.message_port_register_hier_out(port)
-            self.msg_connect(block, port, self, port)
+            if block is not None:
+                self.msg_connect(block, port, self, port)
 
     # what a GRC callback or a GUI reads and sets while the flowgraph runs
     def label(self) -> str:
