@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""amc bench: the benchmarks of the vectorizer, the classifier block and training (docs/benchmarks.md)."""
+"""amc bench: the benchmarks of the vectorizer, the blind front end, the classifier block and training
+(docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,20 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_bench_normalizer(args) -> int:
+    from ..tools import bench_normalizer as bench
+
+    cores = args.cores or None
+    results = bench.run(tuple(args.sps), args.samples, args.rounds, cores)
+    print(bench.table(results, cores))
+    if args.json:
+        write_json(
+            args.json,
+            {"cores": os.cpu_count(), "results": [dict(r.__dict__, ratio=r.ratio) for r in results]},
+        )
+    return 0
+
+
 def cmd_bench_training(args) -> int:
     from ..ml import models
     from ..tools import bench_training
@@ -101,6 +116,16 @@ def add_commands(sub) -> None:
     b.add_argument("--cores", type=int, default=1, help="CPUs the flowgraph may use (0: all)")
     b.add_argument("--json", help="also write the results to this JSON file")
     b.set_defaults(func=cmd_bench)
+
+    b = bsub.add_parser(
+        "normalizer", help="blind front end MS/s (estimator + normalizer) against pfb_arb_resampler_ccf"
+    )
+    b.add_argument("--sps", type=float, nargs="+", default=[4.0, 16.0, 64.0], help="input samples per symbol")
+    b.add_argument("--samples", type=int, default=40_000_000, help="samples per timed run")
+    b.add_argument("--rounds", type=int, default=3, help="timed runs per configuration (best counts)")
+    b.add_argument("--cores", type=int, default=1, help="CPUs the flowgraph may use (0: all)")
+    b.add_argument("--json", help="also write the results to this JSON file")
+    b.set_defaults(func=cmd_bench_normalizer)
 
     b = bsub.add_parser(
         "classifier", help="classifier windows/s in a flowgraph against Keras predict; real time"
