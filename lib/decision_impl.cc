@@ -26,8 +26,8 @@ void require(bool ok, const std::string& what)
 const pmt::pmt_t k_window_key = pmt::mp("amc_window");
 const pmt::pmt_t k_flag_key = pmt::mp("amc_flag");
 const pmt::pmt_t k_power_key = pmt::mp("amc_power");
-const pmt::pmt_t k_time_key = pmt::mp("rx_time"); // a source (re)start or a gap
-const pmt::pmt_t k_freq_key = pmt::mp("rx_freq"); // a retune
+const pmt::pmt_t k_time_key = pmt::mp("rx_time");      // a source (re)start or a gap
+const pmt::pmt_t k_freq_key = pmt::mp("rx_freq");      // a retune
 const pmt::pmt_t k_renorm_key = pmt::mp("amc_retune"); // amc.normalizer's, likewise
 const pmt::pmt_t k_decision_key = pmt::mp("amc_decision");
 const pmt::pmt_t k_label_key = pmt::mp("label");

@@ -19,7 +19,7 @@ namespace {
 // The channel filter passes 0.7 symbol rates either side (roll-off up to 0.4) and is
 // down by 0.9 symbol rates.
 constexpr double k_cutoff = 0.7, k_transition = 0.2;
-constexpr unsigned k_arms = 32;     // polyphase arms of the resampler
+constexpr unsigned k_arms = 32; // polyphase arms of the resampler
 constexpr double k_idle_ratio = 1.0 / 16;
 constexpr double k_max_sps_in = 4096; // longer symbols need a channel filter too long
 
@@ -32,7 +32,10 @@ void require(bool ok, const std::string& what)
     }
 }
 
-gr_complex step(double cfo) { return std::polar(1.0f, static_cast<float>(-2 * M_PI * cfo)); }
+gr_complex step(double cfo)
+{
+    return std::polar(1.0f, static_cast<float>(-2 * M_PI * cfo));
+}
 
 } // namespace
 
@@ -58,7 +61,8 @@ chain::chain(mode m, double symbol_rate_, double cfo_, double out_sps, uint64_t 
     d_block = nsamples * d_decim; // whole FFT blocks and whole decimation periods
     // The resampler passes the filtered band (0.9 rs, in decimated samples) and stops
     // its images (interpolating) or aliases (decimating) from the far side.
-    const double r2 = ratio * d_decim, band = 0.9 * rs * d_decim, edge = std::min(1.0, r2);
+    const double r2 = ratio * d_decim, band = 0.9 * rs * d_decim,
+                 edge = std::min(1.0, r2);
     const double transition = std::max(0.05, edge - 2 * band);
     d_arb = std::make_unique<filter::kernel::pfb_arb_resampler_ccf>(
         static_cast<float>(r2),
@@ -79,7 +83,8 @@ void chain::end_after(uint64_t count)
     d_limit = count;
     // the resampler's output for decimated sample i is centred on i + (arm - 1) / 2,
     // the filter's delay on top: keep what is centred before the limit
-    const double delay = (d_arm - 1) / 2.0 + (d_fir ? (d_fir->ntaps() - 1) / 2.0 / d_decim : 0.0);
+    const double delay =
+        (d_arm - 1) / 2.0 + (d_fir ? (d_fir->ntaps() - 1) / 2.0 / d_decim : 0.0);
     d_b_limit = static_cast<uint64_t>(std::max(0.0, count / double(d_decim) + delay));
 }
 
@@ -136,14 +141,15 @@ void chain::feed(const gr_complex* in, int n)
     }
     d_scratch.resize(static_cast<size_t>(std::ceil(avail * ratio * d_decim)) + 8);
     int n_read = 0;
-    const int made = d_arb->filter(d_scratch.data(), d_b.data(), static_cast<int>(avail), n_read);
+    const int made =
+        d_arb->filter(d_scratch.data(), d_b.data(), static_cast<int>(avail), n_read);
     out.insert(out.end(), d_scratch.begin(), d_scratch.begin() + made);
     d_b.erase(d_b.begin(), d_b.begin() + n_read);
     d_b_first += n_read;
 }
 
-normalizer::sptr
-normalizer::make(double samp_rate, double out_sps, double symbol_rate, double cfo, double tolerance)
+normalizer::sptr normalizer::make(
+    double samp_rate, double out_sps, double symbol_rate, double cfo, double tolerance)
 {
     return gnuradio::make_block_sptr<normalizer_impl>(
         samp_rate, out_sps, symbol_rate, cfo, tolerance);
@@ -223,12 +229,14 @@ void normalizer_impl::on_estimate(const pmt::pmt_t& msg)
 
 void normalizer_impl::apply(double symbol_rate, double cfo, uint64_t at)
 {
-    const mode m = symbol_rate > 0 ? mode::digital : (symbol_rate < 0 ? mode::analog : mode::idle);
+    const mode m =
+        symbol_rate > 0 ? mode::digital : (symbol_rate < 0 ? mode::analog : mode::idle);
     const double rs = m == mode::digital ? symbol_rate / d_samp_rate : 0.0;
     if (!d_chains.empty()) {
         chain& last = d_chains.back();
-        const bool same = last.kind == m && (m != mode::digital ||
-                                             std::abs(rs / last.symbol_rate - 1) <= d_tolerance);
+        const bool same =
+            last.kind == m &&
+            (m != mode::digital || std::abs(rs / last.symbol_rate - 1) <= d_tolerance);
         if (same) {
             last.set_cfo(cfo / d_samp_rate);
             d_cfo.store(cfo);
@@ -242,7 +250,8 @@ void normalizer_impl::apply(double symbol_rate, double cfo, uint64_t at)
         set_relative_rate(d_chains.front().ratio);
     }
     d_retunes += at > 0;
-    d_symbol_rate.store(m == mode::digital ? symbol_rate : (m == mode::analog ? -1.0 : 0.0));
+    d_symbol_rate.store(m == mode::digital ? symbol_rate
+                                           : (m == mode::analog ? -1.0 : 0.0));
     d_cfo.store(cfo);
     d_ratio.store(d_chains.back().ratio);
 }
@@ -250,8 +259,8 @@ void normalizer_impl::apply(double symbol_rate, double cfo, uint64_t at)
 void normalizer_impl::forecast(int noutput_items, gr_vector_int& ninput_items_required)
 {
     // output waiting in the front chain needs no input
-    const bool waiting = !d_chains.empty() &&
-                         d_chains.front().out.size() >= static_cast<size_t>(noutput_items);
+    const bool waiting = !d_chains.empty() && d_chains.front().out.size() >=
+                                                  static_cast<size_t>(noutput_items);
     ninput_items_required[0] = waiting ? 0 : 1;
 }
 
@@ -290,17 +299,23 @@ int normalizer_impl::general_work(int noutput_items,
             d_tag_front = false;
             if (c.kind != mode::idle) {
                 pmt::pmt_t info = pmt::make_dict();
-                info = pmt::dict_add(info, pmt::mp("symbol_rate"),
+                info = pmt::dict_add(info,
+                                     pmt::mp("symbol_rate"),
                                      pmt::from_double(c.symbol_rate * d_samp_rate));
-                info = pmt::dict_add(info, pmt::mp("cfo"), pmt::from_double(c.cfo * d_samp_rate));
+                info = pmt::dict_add(
+                    info, pmt::mp("cfo"), pmt::from_double(c.cfo * d_samp_rate));
                 info = pmt::dict_add(info, pmt::mp("ratio"), pmt::from_double(c.ratio));
-                info = pmt::dict_add(info, pmt::mp("rate"), pmt::from_double(c.ratio * d_samp_rate));
+                info = pmt::dict_add(
+                    info, pmt::mp("rate"), pmt::from_double(c.ratio * d_samp_rate));
                 info = pmt::dict_add(info, pmt::mp("settle"), pmt::from_long(c.settle));
-                info = pmt::dict_add(info, pmt::mp("input_offset"), pmt::from_uint64(c.start));
-                add_item_tag(0, nitems_written(0) + made, k_retune_key, info, alias_pmt());
+                info = pmt::dict_add(
+                    info, pmt::mp("input_offset"), pmt::from_uint64(c.start));
+                add_item_tag(
+                    0, nitems_written(0) + made, k_retune_key, info, alias_pmt());
             }
         }
-        const int n = static_cast<int>(std::min<size_t>(noutput_items - made, c.out.size()));
+        const int n =
+            static_cast<int>(std::min<size_t>(noutput_items - made, c.out.size()));
         std::copy(c.out.begin(), c.out.begin() + n, out + made);
         c.out.erase(c.out.begin(), c.out.begin() + n);
         made += n;

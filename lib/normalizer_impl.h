@@ -43,17 +43,17 @@ public:
     const uint64_t start;            // the input sample where the chain starts
     int settle = 0;                  // output samples its filters need to fill
     double cfo;
-    std::deque<gr_complex> out;      // output not yet sent
+    std::deque<gr_complex> out; // output not yet sent
 
 private:
     int d_decim = 1;
     blocks::rotator d_rot;
     std::unique_ptr<filter::kernel::fft_filter_ccf> d_fir;
     std::unique_ptr<filter::kernel::pfb_arb_resampler_ccf> d_arb;
-    int d_block = 0;                 // input samples per FFT-filter call
-    unsigned d_arm = 1;              // taps per polyphase arm
-    std::vector<gr_complex> d_a;     // rotated input waiting for the filter
-    std::vector<gr_complex> d_b;     // filtered, decimated samples waiting for the resampler
+    int d_block = 0;             // input samples per FFT-filter call
+    unsigned d_arm = 1;          // taps per polyphase arm
+    std::vector<gr_complex> d_a; // rotated input waiting for the filter
+    std::vector<gr_complex> d_b; // filtered, decimated samples waiting for the resampler
     std::vector<gr_complex> d_scratch;
     uint64_t d_fed = 0;              // input samples taken
     uint64_t d_b_first = 0;          // index of d_b[0] among the decimated samples
@@ -78,7 +78,11 @@ private:
     void check(double symbol_rate, double cfo) const;
 
 public:
-    normalizer_impl(double samp_rate, double out_sps, double symbol_rate, double cfo, double tolerance);
+    normalizer_impl(double samp_rate,
+                    double out_sps,
+                    double symbol_rate,
+                    double cfo,
+                    double tolerance);
 
     void set_signal(double symbol_rate, double cfo) override;
     double symbol_rate() const override { return d_symbol_rate.load(); }

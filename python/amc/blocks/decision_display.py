@@ -11,6 +11,7 @@ import pmt
 from gnuradio import gr
 
 from ..runtime.atomic import AtomicFile
+from ..runtime.estimate import describe
 
 
 class decision_display(gr.sync_block):
@@ -46,8 +47,11 @@ class decision_display(gr.sync_block):
         self._lock = threading.Lock()
         self._probs = None
         self._label, self._confidence = "waiting for a signal", None
+        self._estimate = ""
         self.message_port_register_in(pmt.intern("decision"))
         self.set_msg_handler(pmt.intern("decision"), self._on_message)
+        self.message_port_register_in(pmt.intern("estimate"))
+        self.set_msg_handler(pmt.intern("estimate"), self._on_estimate)
         self.widget = self._build(title)
         from PyQt5 import Qt
 
@@ -69,8 +73,11 @@ class decision_display(gr.sync_block):
         self._label_widget.setStyleSheet("font-size: 28pt; font-weight: bold;")
         self._conf_widget = Qt.QLabel()
         self._conf_widget.setStyleSheet("font-size: 14pt;")
+        self._estimate_widget = Qt.QLabel()  # the blind estimate, when one is connected
+        self._estimate_widget.setWordWrap(True)
         layout.addWidget(self._label_widget, 0, 0, 1, 2)
         layout.addWidget(self._conf_widget, 1, 0, 1, 2)
+        layout.addWidget(self._estimate_widget, 2 + len(self.classes), 0, 1, 2)
         self._bars = []
         for i, name in enumerate(self.classes):
             bar = Qt.QProgressBar()
@@ -93,6 +100,20 @@ class decision_display(gr.sync_block):
                 self._label = str(d["label"])
                 self._confidence = float(d.get("confidence", 0.0))
 
+    def _on_estimate(self, msg):
+        d = pmt.to_python(msg)
+        if isinstance(d, dict) and "kind" in d:
+            try:
+                text = describe(d, bool(d.get("samp_rate")))
+            except (KeyError, TypeError, ValueError):
+                return  # not an estimator's dict: nothing to show
+            with self._lock:
+                self._estimate = text
+
+    def estimate_text(self) -> str:
+        """What the estimate line shows now."""
+        return self._estimate_widget.text()
+
     def work(self, input_items, output_items):
         with self._lock:
             self._probs = np.array(input_items[0][-1])
@@ -100,8 +121,9 @@ class decision_display(gr.sync_block):
 
     def _refresh(self):
         with self._lock:
-            label, conf, probs = self._label, self._confidence, self._probs
+            label, conf, probs, est = self._label, self._confidence, self._probs, self._estimate
         self._label_widget.setText(label)
+        self._estimate_widget.setText(est)
         self._conf_widget.setText("" if conf is None else f"confidence {100 * conf:.0f} %")
         if probs is not None:
             for bar, p in zip(self._bars, probs, strict=True):

@@ -8,12 +8,13 @@ import sys
 
 import numpy as np
 import pmt
-from gnuradio import blocks, filter, gr
+from gnuradio import blocks, gr
 
 from .._version import __version__
-from ..amc_python import decision
+from ..amc_python import decision, normalizer
 from ..blocks.classifier import classify_windows
 from ..runtime import bundle, estimate, recordings
+from ..runtime.estimate import si
 from ..runtime.progress import Progress
 
 
@@ -34,7 +35,7 @@ def cmd_classify(args) -> int:
                 "--symbol-rate needs a stream and its sample rate (--rate, or SigMF/WAV metadata)"
             )
         ratio = b.sps * args.symbol_rate / rate
-        samples = resample(samples, ratio)
+        samples = resample(samples, ratio, 0.0, b.sps)
     elif not rec.windows and not args.no_estimate and len(samples) >= estimate.MIN_SAMPLES:
         # blind: the signal's carrier offset and symbol rate, then centred and resampled to the
         # model's samples per symbol (analog signals and nothing are left as they are)
@@ -47,7 +48,7 @@ def cmd_classify(args) -> int:
             return 0
         if found.symbol_rate:
             ratio = b.sps * found.symbol_rate
-            samples = resample(samples, ratio, found.cfo)
+            samples = resample(samples, ratio, found.cfo, b.sps)
     length = samples.shape[1] if rec.windows else (args.length or b.lengths[0])
     runner = b.runner(length, args.threads)
     n_windows = len(samples) if rec.windows else max(0, (len(samples) - length) // (args.hop or length) + 1)
@@ -132,14 +133,6 @@ def summary(labels: list[str]) -> dict:
     return {str(names[i]): round(float(counts[i]) / len(labels), 4) for i in order} if labels else {}
 
 
-def si(x: float) -> str:
-    """2000000 -> '2 M', 125000 -> '125 k', 160156.25 -> '160.156 k'."""
-    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            return f"{x / scale:.6g} {prefix}"
-    return f"{x:.4g} "
-
-
 def as_text(r: dict) -> str:
     m, rec = r["model"], r["recording"]
     rate = rec["sample_rate"]
@@ -154,13 +147,7 @@ def as_text(r: dict) -> str:
     ]
     e = r.get("estimate")
     if e:
-
-        def hz(v):
-            return f"{si(v)}Hz" if rate else f"{v:.5g} x the sample rate"
-
-        rs = f"symbol rate {hz(e['symbol_rate_hz'])}, " if e["symbol_rate_hz"] else ""
-        lines.append(f"estimate   {e['kind'].replace('_', ' ')}: {rs}carrier offset {hz(e['cfo_hz'])}, "
-                     f"bandwidth {hz(e['bandwidth_hz'])}, SNR {e['snr_db']:.1f} dB per sample")  # fmt: skip
+        lines.append(f"estimate   {estimate.describe(e, bool(rate))}")
     if rec["resampled_by"] and e:
         lines.append(f"           centred and resampled by {rec['resampled_by']:.6g} to "
                      f"{m['samples_per_symbol']} samples per symbol (--symbol-rate overrides)")  # fmt: skip
@@ -191,15 +178,14 @@ def as_text(r: dict) -> str:
     return "\n".join(lines)
 
 
-def resample(samples, ratio: float, cfo: float = 0.0):
-    """The stream shifted by -cfo (cycles/sample) and at `ratio` times its rate, by GNU
-    Radio's rotator and polyphase arbitrary resampler (the live flowgraphs' resampler)."""
+def resample(samples, ratio: float, cfo: float = 0.0, out_sps: float = 8.0):
+    """The stream shifted by -cfo (cycles/sample), filtered to its band and at `ratio` times its
+    rate (ratio / out_sps: its symbol rate), by amc.normalizer: the live flowgraphs' front end."""
     tb = gr.top_block()
     src = blocks.vector_source_c(samples.tolist())
-    rot = blocks.rotator_cc(-2 * np.pi * cfo)
-    rs = filter.pfb.arb_resampler_ccf(ratio, [], 32, 100)
+    norm = normalizer(1.0, out_sps, ratio / out_sps, cfo)
     sink = blocks.vector_sink_c()
-    tb.connect(src, rot, rs, sink)
+    tb.connect(src, norm, sink)
     tb.run()
     return np.array(sink.data(), np.complex64)
 

@@ -49,6 +49,27 @@ class Estimate:
                 "warnings": list(self.warnings)}  # fmt: skip
 
 
+def si(x: float) -> str:
+    """2000000 -> '2 M', 125000 -> '125 k', 160156.25 -> '160.156 k'."""
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.6g} {prefix}"
+    return f"{x:.4g} "
+
+
+def describe(d: dict, in_hz: bool = True) -> str:
+    """An estimate's dict (Estimate.as_dict, or the estimator's message) in one line."""
+    if d["kind"] == "none":
+        return "no signal above the noise floor"
+
+    def hz(v):
+        return f"{si(v)}Hz" if in_hz else f"{v:.5g} x the sample rate"
+
+    rs = f"symbol rate {hz(d['symbol_rate_hz'])}, " if d.get("symbol_rate_hz") else ""
+    return (f"{d['kind'].replace('_', ' ')}: {rs}carrier offset {hz(d['cfo_hz'])}, "
+            f"bandwidth {hz(d['bandwidth_hz'])}, SNR {d['snr_db']:.1f} dB per sample")  # fmt: skip
+
+
 def _psd(x: np.ndarray) -> np.ndarray:
     """Welch's power spectrum, Hann segments overlapping by half, DC in the middle."""
     n = PSD_SIZE
