@@ -19,6 +19,9 @@ namespace {
 // The channel filter passes 0.7 symbol rates either side (roll-off up to 0.4) and is
 // down by 0.9 symbol rates.
 constexpr double k_cutoff = 0.7, k_transition = 0.2;
+// Constant-envelope signals (CPFSK/MSK's main lobe reaches 0.75 symbol rates, GFSK's
+// beyond): 1.0 either side, down by 1.3, where the band allows.
+constexpr double k_wide_cutoff = 1.0, k_wide_transition = 0.3;
 constexpr unsigned k_arms = 32; // polyphase arms of the resampler
 constexpr double k_idle_ratio = 1.0 / 16;
 constexpr double k_max_sps_in = 4096; // longer symbols need a channel filter too long
@@ -39,8 +42,10 @@ gr_complex step(double cfo)
 
 } // namespace
 
-chain::chain(mode m, double symbol_rate_, double cfo_, double out_sps, uint64_t start_)
+chain::chain(
+    mode m, double symbol_rate_, double cfo_, double out_sps, uint64_t start_, bool wide_)
     : kind(m),
+      wide(fits_wide(wide_, symbol_rate_)),
       symbol_rate(symbol_rate_),
       ratio(m == mode::digital ? out_sps * symbol_rate_
                                : (m == mode::analog ? 1.0 : k_idle_ratio)),
@@ -56,12 +61,19 @@ chain::chain(mode m, double symbol_rate_, double cfo_, double out_sps, uint64_t 
     d_decim = std::max(1, static_cast<int>(std::floor(1.0 / ratio)));
     const double rs = symbol_rate;
     d_fir = std::make_unique<filter::kernel::fft_filter_ccf>(
-        d_decim, filter::firdes::low_pass(1.0, 1.0, k_cutoff * rs, k_transition * rs));
+        d_decim,
+        filter::firdes::low_pass(1.0,
+                                 1.0,
+                                 (wide ? k_wide_cutoff : k_cutoff) * rs,
+                                 (wide ? k_wide_transition : k_transition) * rs));
     const int nsamples = d_fir->set_taps(d_fir->taps()); // nsamples: the FFT's block
     d_block = nsamples * d_decim; // whole FFT blocks and whole decimation periods
     // The resampler passes the filtered band (0.9 rs, in decimated samples) and stops
     // its images (interpolating) or aliases (decimating) from the far side.
-    const double r2 = ratio * d_decim, band = 0.9 * rs * d_decim,
+    const double r2 = ratio * d_decim,
+                 band = (wide ? k_wide_cutoff + k_wide_transition
+                              : k_cutoff + k_transition) *
+                        rs * d_decim,
                  edge = std::min(1.0, r2);
     const double transition = std::max(0.05, edge - 2 * band);
     d_arb = std::make_unique<filter::kernel::pfb_arb_resampler_ccf>(
@@ -70,6 +82,11 @@ chain::chain(mode m, double symbol_rate_, double cfo_, double out_sps, uint64_t 
         k_arms);
     d_arm = d_arb->taps_per_filter();
     settle = static_cast<int>(std::ceil(d_fir->ntaps() * ratio + d_arm * r2));
+}
+
+bool chain::fits_wide(bool wide, double symbol_rate)
+{
+    return wide && symbol_rate * (k_wide_cutoff + k_wide_transition) <= 0.5;
 }
 
 void chain::set_cfo(double c)
@@ -148,15 +165,23 @@ void chain::feed(const gr_complex* in, int n)
     d_b_first += n_read;
 }
 
-normalizer::sptr normalizer::make(
-    double samp_rate, double out_sps, double symbol_rate, double cfo, double tolerance)
+normalizer::sptr normalizer::make(double samp_rate,
+                                  double out_sps,
+                                  double symbol_rate,
+                                  double cfo,
+                                  double tolerance,
+                                  bool constant_envelope)
 {
     return gnuradio::make_block_sptr<normalizer_impl>(
-        samp_rate, out_sps, symbol_rate, cfo, tolerance);
+        samp_rate, out_sps, symbol_rate, cfo, tolerance, constant_envelope);
 }
 
-normalizer_impl::normalizer_impl(
-    double samp_rate, double out_sps, double symbol_rate, double cfo, double tolerance)
+normalizer_impl::normalizer_impl(double samp_rate,
+                                 double out_sps,
+                                 double symbol_rate,
+                                 double cfo,
+                                 double tolerance,
+                                 bool constant_envelope)
     : gr::block("normalizer",
                 gr::io_signature::make(1, 1, sizeof(gr_complex)),
                 gr::io_signature::make(1, 1, sizeof(gr_complex))),
@@ -171,7 +196,7 @@ normalizer_impl::normalizer_impl(
     require(tolerance >= 0 && tolerance <= 0.1,
             "tolerance " + std::to_string(tolerance) + " must be in [0, 0.1]");
     check(symbol_rate, cfo);
-    apply(symbol_rate, cfo, 0);
+    apply(symbol_rate, cfo, constant_envelope, 0);
     const pmt::pmt_t port = pmt::mp("estimate");
     message_port_register_in(port);
     set_msg_handler(port, [this](const pmt::pmt_t& msg) { on_estimate(msg); });
@@ -192,11 +217,11 @@ void normalizer_impl::check(double symbol_rate, double cfo) const
     }
 }
 
-void normalizer_impl::set_signal(double symbol_rate, double cfo)
+void normalizer_impl::set_signal(double symbol_rate, double cfo, bool wide)
 {
     check(symbol_rate, cfo);
     std::lock_guard<std::mutex> lock(d_mutex);
-    d_pending = std::make_pair(symbol_rate, cfo);
+    d_pending = std::make_tuple(symbol_rate, cfo, wide);
 }
 
 void normalizer_impl::on_estimate(const pmt::pmt_t& msg)
@@ -216,18 +241,18 @@ void normalizer_impl::on_estimate(const pmt::pmt_t& msg)
         const std::string k = pmt::symbol_to_string(kind);
         const double rs = num("symbol_rate_hz") * scale, cfo = num("cfo_hz") * scale;
         if (k == "none") {
-            set_signal(0.0, 0.0);
+            set_signal(0.0, 0.0, false);
         } else if (rs > 0) {
-            set_signal(rs, cfo);
+            set_signal(rs, cfo, k == "constant_envelope");
         } else {
-            set_signal(-1.0, cfo);
+            set_signal(-1.0, cfo, false);
         }
     } catch (const std::exception& e) {
         d_logger->warn("estimate message left: {}", e.what());
     }
 }
 
-void normalizer_impl::apply(double symbol_rate, double cfo, uint64_t at)
+void normalizer_impl::apply(double symbol_rate, double cfo, bool wide, uint64_t at)
 {
     const mode m =
         symbol_rate > 0 ? mode::digital : (symbol_rate < 0 ? mode::analog : mode::idle);
@@ -235,7 +260,7 @@ void normalizer_impl::apply(double symbol_rate, double cfo, uint64_t at)
     if (!d_chains.empty()) {
         chain& last = d_chains.back();
         const bool same =
-            last.kind == m &&
+            last.kind == m && last.wide == chain::fits_wide(wide, rs) &&
             (m != mode::digital || std::abs(rs / last.symbol_rate - 1) <= d_tolerance);
         if (same) {
             last.set_cfo(cfo / d_samp_rate);
@@ -244,7 +269,7 @@ void normalizer_impl::apply(double symbol_rate, double cfo, uint64_t at)
         }
         last.end_after(at - last.start);
     }
-    d_chains.emplace_back(m, rs, cfo / d_samp_rate, d_out_sps, at);
+    d_chains.emplace_back(m, rs, cfo / d_samp_rate, d_out_sps, at, wide);
     if (d_chains.size() == 1) {
         d_tag_front = true;
         set_relative_rate(d_chains.front().ratio);
@@ -271,13 +296,16 @@ int normalizer_impl::general_work(int noutput_items,
 {
     const auto* in = static_cast<const gr_complex*>(input_items[0]);
     auto* out = static_cast<gr_complex*>(output_items[0]);
-    std::optional<std::pair<double, double>> pending;
+    std::optional<std::tuple<double, double, bool>> pending;
     {
         std::lock_guard<std::mutex> lock(d_mutex);
         pending.swap(d_pending);
     }
     if (pending) {
-        apply(pending->first, pending->second, nitems_read(0));
+        apply(std::get<0>(*pending),
+              std::get<1>(*pending),
+              std::get<2>(*pending),
+              nitems_read(0));
     }
     // take input only while the front chain's backlog is small
     int n_in = 0;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 namespace gr {
@@ -28,7 +29,14 @@ class chain
 {
 public:
     //! symbol_rate and cfo in cycles per input sample.
-    chain(mode m, double symbol_rate, double cfo, double out_sps, uint64_t start);
+    //! wide: a constant-envelope signal, whose band reaches further than 0.7 symbol
+    //! rates.
+    chain(mode m,
+          double symbol_rate,
+          double cfo,
+          double out_sps,
+          uint64_t start,
+          bool wide);
 
     //! Takes n input samples (the next after those given before).
     void feed(const gr_complex* in, int n);
@@ -37,8 +45,11 @@ public:
     //! Whether all the output it will make is in out.
     bool finished() const;
     void set_cfo(double cfo);
+    //! Whether a wide filter was asked for and fits the band.
+    static bool fits_wide(bool wide, double symbol_rate);
 
     const mode kind;
+    const bool wide;
     const double symbol_rate, ratio; // cycles/sample; output per input sample
     const uint64_t start;            // the input sample where the chain starts
     int settle = 0;                  // output samples its filters need to fill
@@ -69,11 +80,12 @@ private:
     std::deque<chain> d_chains; // the front one is sending, later ones wait their turn
     bool d_tag_front = false;   // the front chain's first output still needs its tag
     std::mutex d_mutex;         // guards d_pending (set from the message thread)
-    std::optional<std::pair<double, double>> d_pending; // (symbol_rate, cfo) in Hz
+    std::optional<std::tuple<double, double, bool>>
+        d_pending; // (symbol_rate, cfo) in Hz, wide
     std::atomic<double> d_symbol_rate{ 0.0 }, d_cfo{ 0.0 }, d_ratio{ 0.0 };
     std::atomic<uint64_t> d_retunes{ 0 }, d_idle{ 0 };
 
-    void apply(double symbol_rate, double cfo, uint64_t at);
+    void apply(double symbol_rate, double cfo, bool wide, uint64_t at);
     void on_estimate(const pmt::pmt_t& msg);
     void check(double symbol_rate, double cfo) const;
 
@@ -82,9 +94,10 @@ public:
                     double out_sps,
                     double symbol_rate,
                     double cfo,
-                    double tolerance);
+                    double tolerance,
+                    bool constant_envelope);
 
-    void set_signal(double symbol_rate, double cfo) override;
+    void set_signal(double symbol_rate, double cfo, bool constant_envelope) override;
     double symbol_rate() const override { return d_symbol_rate.load(); }
     double cfo() const override { return d_cfo.load(); }
     double ratio() const override { return d_ratio.load(); }

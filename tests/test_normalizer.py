@@ -134,3 +134,20 @@ def test_a_bad_estimate_message_is_logged_and_left():
     norm = amc.normalizer(FS, 8, FS / 8)
     norm.to_basic_block()._post(pmt.intern("estimate"), pmt.intern("nonsense"))
     assert norm.symbol_rate() == FS / 8
+
+
+def test_constant_envelope_signals_keep_their_wider_band():
+    def edge_share(wide):
+        """Share of the power between 0.75 and 1.0 symbol rates off the carrier."""
+        tb = gr.top_block()
+        norm = amc.normalizer(FS, 8, FS / 8, 0.0, 0.005, wide)
+        sink = blocks.vector_sink_c()
+        tb.connect(signal(tb, "CPFSK", 8, 0.0, 100_000, noise=0.0), norm, sink)
+        tb.run()
+        y = np.array(sink.data())[5000 : 5000 + 64 * 1024].reshape(64, 1024)
+        psd = np.mean(np.abs(np.fft.fft(y * np.hanning(1024), axis=1)) ** 2, axis=0)
+        f = np.abs(np.fft.fftfreq(1024)) * 8  # in symbol rates at 8 samples per symbol
+        return psd[(f > 0.75) & (f < 1.0)].sum() / psd.sum()
+
+    narrow, wide = edge_share(False), edge_share(True)
+    assert wide > 4 * narrow, (narrow, wide)  # MSK's main lobe reaches 0.75 symbol rates

@@ -78,7 +78,7 @@ def end_to_end(per, snr, rng):
                 x = signal(name, sps, snr, rng, rng.uniform(-0.1, 0.1))
                 e = estimate.estimate(x)
                 if e.symbol_rate:
-                    x = resample(x, b.sps * e.symbol_rate, e.cfo, b.sps)
+                    x = resample(x, b.sps * e.symbol_rate, e.cfo, b.sps, e.kind == "constant_envelope")
                 acc.append(right(x, name))
             out[name][f"{sps} sps"] = float(np.mean(acc))
     return out

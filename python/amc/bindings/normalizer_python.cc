@@ -14,7 +14,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(normalizer.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(5281a4ab9d0962474c72231d5b00c663)                     */
+/* BINDTOOL_HEADER_FILE_HASH(51b7ab8ed8ea0ce27c922ad68e5fe5cd)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -42,6 +42,7 @@ void bind_normalizer(py::module& m)
              py::arg("symbol_rate") = 0.,
              py::arg("cfo") = 0.,
              py::arg("tolerance") = 0.0050000000000000001,
+             py::arg("constant_envelope") = false,
              D(normalizer, make))
 
 
@@ -49,6 +50,7 @@ void bind_normalizer(py::module& m)
              &normalizer::set_signal,
              py::arg("symbol_rate"),
              py::arg("cfo"),
+             py::arg("constant_envelope") = false,
              D(normalizer, set_signal))
 
 

@@ -48,7 +48,7 @@ def cmd_classify(args) -> int:
             return 0
         if found.symbol_rate:
             ratio = b.sps * found.symbol_rate
-            samples = resample(samples, ratio, found.cfo, b.sps)
+            samples = resample(samples, ratio, found.cfo, b.sps, found.kind == "constant_envelope")
     length = samples.shape[1] if rec.windows else (args.length or b.lengths[0])
     runner = b.runner(length, args.threads)
     n_windows = len(samples) if rec.windows else max(0, (len(samples) - length) // (args.hop or length) + 1)
@@ -178,12 +178,13 @@ def as_text(r: dict) -> str:
     return "\n".join(lines)
 
 
-def resample(samples, ratio: float, cfo: float = 0.0, out_sps: float = 8.0):
-    """The stream shifted by -cfo (cycles/sample), filtered to its band and at `ratio` times its
-    rate (ratio / out_sps: its symbol rate), by amc.normalizer: the live flowgraphs' front end."""
+def resample(samples, ratio: float, cfo: float = 0.0, out_sps: float = 8.0, constant_envelope: bool = False):
+    """The stream shifted by -cfo (cycles/sample), filtered to its band (wider for FSK-like
+    signals) and at `ratio` times its rate (ratio / out_sps: its symbol rate), by
+    amc.normalizer: the live flowgraphs' front end."""
     tb = gr.top_block()
     src = blocks.vector_source_c(samples.tolist())
-    norm = normalizer(1.0, out_sps, ratio / out_sps, cfo)
+    norm = normalizer(1.0, out_sps, ratio / out_sps, cfo, 0.005, constant_envelope)
     sink = blocks.vector_sink_c()
     tb.connect(src, norm, sink)
     tb.run()
