@@ -51,7 +51,10 @@ def test_gnuradio_companion_opens_an_example_and_draws_it(root, tmp_path):
     assert "Failed to initialize GTK" not in out, out[-2000:]
     assert "Traceback" not in out, out[-3000:]
     # every [AMC] block of the flowgraph was found in the installed block tree
-    assert "not found" not in out.lower(), out[-3000:]
+    # (GLib's "Source ID n was not found when attempting to remove it", a timer race of GTK's
+    # own at exit, is not about blocks)
+    missing = [line for line in out.splitlines() if "not found" in line.lower() and "Source ID" not in line]
+    assert not missing, out[-3000:]
     image = matplotlib.image.imread(str(shot))[..., :3]
     flat = (image.reshape(-1, 3) * 255).astype(np.uint8)
     colours, counts = np.unique(flat, axis=0, return_counts=True)
