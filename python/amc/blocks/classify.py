@@ -73,10 +73,7 @@ class classify(gr.hier_block2):
         )
         self.bundle, self.classes = b, list(b.classes)
         window, i = b.lengths[0], b.meta["input"]
-        try:
-            self.normalizer = normalizer(samp_rate, b.sps, symbol_rate, cfo)
-        except ValueError as e:  # the C++ message names the parameter
-            raise ValueError(str(e).replace("amc.normalizer: ", "")) from None
+        self.normalizer = normalizer(samp_rate, b.sps, symbol_rate, cfo)  # its errors name the parameter
         chain = [self.normalizer]
         self.estimator = None
         if not symbol_rate:

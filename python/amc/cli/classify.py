@@ -184,7 +184,7 @@ def resample(samples, ratio: float, cfo: float = 0.0, out_sps: float = 8.0, cons
     amc.normalizer: the live flowgraphs' front end."""
     tb = gr.top_block()
     src = blocks.vector_source_c(samples.tolist())
-    norm = normalizer(1.0, out_sps, ratio / out_sps, cfo, 0.005, constant_envelope)
+    norm = normalizer(1.0, out_sps, ratio / out_sps, cfo, constant_envelope=constant_envelope)
     sink = blocks.vector_sink_c()
     tb.connect(src, norm, sink)
     tb.run()

@@ -17,7 +17,7 @@ from gnuradio import gr
 
 from ..amc_python import normalizer
 from ..blocks.signal_estimator import signal_estimator
-from .bench_vectorizer import _time_flowgraph, pinned
+from .bench_vectorizer import _time_flowgraph, cores_label, pinned
 
 RATE = 20e6  # nominal input rate: the estimator's interval is one second of it
 BASELINE = "pfb_arb_resampler_ccf"
@@ -79,7 +79,7 @@ def run(
 
 
 def table(results: list[Result], cores: int | None) -> str:
-    where = f"{cores} core" + ("s" if cores and cores > 1 else "") if cores else "all cores"
+    where = cores_label(cores)
     lines = [
         f"| configuration ({where}) | input sps | MS/s | {BASELINE} alone MS/s | ratio |",
         "|---|---:|---:|---:|---:|",

@@ -102,9 +102,14 @@ def run(
     return results
 
 
+def cores_label(cores: int | None) -> str:
+    """'1 core', '2 cores' or 'all cores' (None), for a table's header."""
+    return f"{cores} core" + ("s" if cores > 1 else "") if cores else "all cores"
+
+
 def table(results: list[Result], cores: int | None) -> str:
     """Markdown table of the results."""
-    where = f"{cores} core" + ("s" if cores and cores > 1 else "") if cores else "all cores"
+    where = cores_label(cores)
     lines = [
         f"| configuration ({where}) | N | vectorizer MS/s | {BASELINE} MS/s | ratio |",
         "|---|---:|---:|---:|---:|",
