@@ -114,3 +114,9 @@ def test_the_estimator_block_tags_and_reports_as_the_stream_changes(gen):
     for bad in ({"span": 100}, {"interval": -1}, {"samp_rate": float("nan")}, {"smooth": 0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             amc.signal_estimator(**bad)
+
+
+def test_the_offline_estimate_is_the_blocks():
+    from gnuradio import amc
+
+    assert (est.MIN_SAMPLES, est.SPAN) == (amc.signal_estimator.min_samples, amc.signal_estimator.max_samples)

@@ -72,7 +72,8 @@ def test_no_module_of_the_flowgraph_layers_imports_tensorflow_or_the_ml_layer(la
 def test_runtime_imports_no_other_layer():
     for path in sorted((PACKAGE / "runtime").glob("*.py")):
         relative = {i for i in module_imports(path) if i.startswith("..")}
-        assert relative <= {"..", ".._version"}, f"{path.name} imports {relative}"
+        # the compiled C++ module is below every layer (runtime.estimate runs its estimator)
+        assert relative <= {"..", ".._version", "..amc_python"}, f"{path.name} imports {relative}"
 
 
 @pytest.mark.parametrize("sub", SUBPACKAGES)

@@ -14,7 +14,7 @@ Python from blocks/), `amc.bundle` (model bundles: GRC expressions such as
 """
 
 from ._version import __version__
-from .amc_python import burst_channel, decision, normalizer, vectorizer
+from .amc_python import burst_channel, decision, normalizer, signal_estimator, vectorizer
 from .blocks import (
     classifier,
     classify,
@@ -23,7 +23,6 @@ from .blocks import (
     json_sink,
     labelled_vector_sink,
     modulation_source,
-    signal_estimator,
 )
 from .runtime import bundle, features
 from .runtime.features import VectorSpec

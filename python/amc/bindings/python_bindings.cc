@@ -24,6 +24,7 @@ namespace py = pybind11;
     void bind_burst_channel(py::module& m);
     void bind_decision(py::module& m);
     void bind_normalizer(py::module& m);
+    void bind_signal_estimator(py::module& m);
     void bind_vectorizer(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
@@ -56,6 +57,7 @@ PYBIND11_MODULE(amc_python, m)
     bind_burst_channel(m);
     bind_decision(m);
     bind_normalizer(m);
+    bind_signal_estimator(m);
     bind_vectorizer(m);
     // ) END BINDING_FUNCTION_CALLS
 }

@@ -4,14 +4,13 @@
 - classifier: vectors -> class probabilities, index, tags and messages (a frozen bundle)
 - classify: the receive chain in one hier block (filter, resampler, vectorizer,
   classifier, decision) configured from a bundle; device_rate: one sample rate
-- signal_estimator: blind estimates (kind, carrier, bandwidth, symbol rate, SNR) as tags
-  and messages, re-made as the stream runs
 - decision_display: the Qt label and class bars of the live GUI
 - json_sink: decision messages as JSON lines
 - labelled_vector_sink: vectors of known class and SNR into an RML2018-layout HDF5 file
 - modulation_source: a signal of any RadioML class (hier block)
 
-The C++ blocks (vectorizer, decision, burst_channel) come from the bindings.
+The C++ blocks (vectorizer, signal_estimator, normalizer, decision, burst_channel) come
+from the bindings.
 May import runtime/ and datasets/, GNU Radio, numpy, PMT and (in the display only) Qt;
 never TensorFlow or Keras: a flowgraph runs on LiteRT alone (tests/test_layout.py).
 """
@@ -22,7 +21,6 @@ from .classify import classify, device_rate
 from .decision_display import decision_display
 from .json_sink import json_sink
 from .labelled_vector_sink import labelled_vector_sink
-from .signal_estimator import signal_estimator
 
 __all__ = [
     "classifier",
@@ -32,5 +30,4 @@ __all__ = [
     "json_sink",
     "labelled_vector_sink",
     "modulation_source",
-    "signal_estimator",
 ]

@@ -9,10 +9,9 @@ import re
 import numpy as np
 from gnuradio import gr
 
-from ..amc_python import decision, normalizer, vectorizer
+from ..amc_python import decision, normalizer, signal_estimator, vectorizer
 from ..runtime import bundle as bundles
 from .classifier import classifier
-from .signal_estimator import signal_estimator
 
 DEFAULT_RATE = 2e6
 

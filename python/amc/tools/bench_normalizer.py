@@ -15,8 +15,7 @@ import numpy as np
 from gnuradio import filter as grf
 from gnuradio import gr
 
-from ..amc_python import normalizer
-from ..blocks.signal_estimator import signal_estimator
+from ..amc_python import normalizer, signal_estimator
 from .bench_vectorizer import _time_flowgraph, cores_label, pinned
 
 RATE = 20e6  # nominal input rate: the estimator's interval is one second of it
