@@ -365,8 +365,12 @@ signal_estimate estimator_core::run(const gr_complex* x_in)
     }
     const double k = kurtosis(d_y_fsk, floor * std::min(1.0, 2 * fsk_cutoff));
     if (k < k_constant_envelope) {
-        // FSK (or FM); the band filter's ripple on its envelope carries the rate too
-        const line_found& use = fsk.strength >= k_line_min ? fsk : lin;
+        // FSK (or FM). The band filter's ripple on its envelope carries the rate too,
+        // and more clearly than the instantaneous frequency where the filter cuts into
+        // the band (CPFSK, whose frequency features at 12-16 sps and 15 dB sometimes
+        // show 2 Rs); a narrow GFSK shows it only in its frequency
+        const line_found& use =
+            lin.strength > fsk.strength || fsk.strength < k_line_min ? lin : fsk;
         if (use.strength >= k_line_min) {
             return made("constant_envelope",
                         cfo,
