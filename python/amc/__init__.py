@@ -14,7 +14,14 @@ Python from blocks/), `amc.bundle` (model bundles: GRC expressions such as
 """
 
 from ._version import __version__
-from .amc_python import burst_channel, decision, normalizer, signal_estimator, vectorizer
+from .amc_python import (
+    burst_channel,
+    channel_detector,
+    decision,
+    normalizer,
+    signal_estimator,
+    vectorizer,
+)
 from .blocks import (
     classifier,
     classify,
@@ -31,6 +38,7 @@ __all__ = [
     "__version__",
     "bundle",
     "burst_channel",
+    "channel_detector",
     "classifier",
     "classify",
     "decision",

@@ -22,6 +22,7 @@ namespace py = pybind11;
 /**************************************/
 // BINDING_FUNCTION_PROTOTYPES(
     void bind_burst_channel(py::module& m);
+    void bind_channel_detector(py::module& m);
     void bind_decision(py::module& m);
     void bind_normalizer(py::module& m);
     void bind_signal_estimator(py::module& m);
@@ -55,6 +56,7 @@ PYBIND11_MODULE(amc_python, m)
     /**************************************/
     // BINDING_FUNCTION_CALLS(
     bind_burst_channel(m);
+    bind_channel_detector(m);
     bind_decision(m);
     bind_normalizer(m);
     bind_signal_estimator(m);
