@@ -25,9 +25,9 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .._version import __version__  # noqa: E402
-from . import bench, classify, common, dataset, demo, zoo  # noqa: E402
+from . import bench, classify, common, dataset, demo, scan, zoo  # noqa: E402
 
-GROUPS = (demo, bench, dataset, zoo, classify)
+GROUPS = (demo, bench, dataset, zoo, classify, scan)
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):

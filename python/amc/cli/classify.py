@@ -37,18 +37,13 @@ def cmd_classify(args) -> int:
         ratio = b.sps * args.symbol_rate / rate
         samples = resample(samples, ratio, 0.0, b.sps)
     elif not rec.windows and not args.no_estimate and len(samples) >= estimate.MIN_SAMPLES:
-        # blind: the signal's carrier offset and symbol rate, then centred and resampled to the
-        # model's samples per symbol (analog signals and nothing are left as they are)
-        found = estimate.estimate(samples)
+        found, samples, ratio = blind(samples, b.sps)
         for warning in found.warnings if found.kind != "none" else ():
             print(f"amc: warning: {warning}", file=sys.stderr)
         if found.kind == "none":
             print(json.dumps({"estimate": found.as_dict(rate or 1.0), "segments": [], "summary": {}})
                   if args.json else "no signal above the noise floor: nothing classified")  # fmt: skip
             return 0
-        if found.symbol_rate:
-            ratio = b.sps * found.symbol_rate
-            samples = resample(samples, ratio, found.cfo, b.sps, found.kind == "constant_envelope")
     length = samples.shape[1] if rec.windows else (args.length or b.lengths[0])
     runner = b.runner(length, args.threads)
     n_windows = len(samples) if rec.windows else max(0, (len(samples) - length) // (args.hop or length) + 1)
@@ -84,6 +79,17 @@ def cmd_classify(args) -> int:
         n = recordings.annotate_sigmf(rec.meta_path, segs, b.id, b.name, f"gr-amc {__version__}")
         print(f"wrote {n} annotations (one per segment) to {rec.meta_path}", file=sys.stderr)
     return 0
+
+
+def blind(samples: np.ndarray, out_sps: float):
+    """(estimate, samples, ratio): the signal's carrier offset and symbol rate found blindly,
+    then centred and resampled to out_sps samples per symbol (analog signals and nothing
+    are left as they are, ratio 1)."""
+    found = estimate.estimate(samples)
+    if not found.symbol_rate:
+        return found, samples, 1.0
+    ratio = out_sps * found.symbol_rate
+    return found, resample(samples, ratio, found.cfo, out_sps, found.kind == "constant_envelope"), ratio
 
 
 PROGRESS_FROM = 20_000  # windows: a bar on stderr for files longer than this

@@ -31,6 +31,7 @@ class Recording:
     kind: str
     meta_path: str | None = None  # SigMF metadata, for annotations
     warnings: list[str] = dataclasses.field(default_factory=list)  # read, but not all of it
+    center_freq: float = 0.0  # Hz of the stream's centre (SigMF's first capture), else 0
 
     @property
     def windows(self) -> bool:
@@ -73,9 +74,13 @@ def read_sigmf(path: str) -> Recording:
     annotations = meta.get("annotations", [])
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
         raise ValueError(f"{meta_path}: annotations must be a list of objects")
+    captures = meta.get("captures") or [{}]
+    freq = captures[0].get("core:frequency", 0.0) if isinstance(captures[0], dict) else 0.0
+    if not (isinstance(freq, (int, float)) and not isinstance(freq, bool) and np.isfinite(freq)):
+        raise ValueError(f"{meta_path}: core:frequency {freq!r} of the first capture is not a number")
     dtype, scale = SIGMF_TYPES[datatype]
     raw, warnings = _read_whole_items(data_path, dtype, 2)
-    return Recording(_interleaved(raw, scale), rate, "sigmf", meta_path, warnings)
+    return Recording(_interleaved(raw, scale), rate, "sigmf", meta_path, warnings, float(freq))
 
 
 def read_wav(path: str) -> Recording:
@@ -204,25 +209,26 @@ EXTENSION = {"name": "amc", "version": "1.0.0", "optional": True}  # the amc: fi
 
 def annotate_sigmf(meta_path: str, segs: list[dict], model: str, architecture: str, generator: str) -> int:
     """Replace gr-amc's annotations in a SigMF metadata file (atomically), one per segment
-    (start and end in the recording's samples); others stay. The amc: fields are declared
-    in core:extensions."""
+    (start and end in the recording's samples); others stay."""
+    return write_annotations(meta_path, "classify", [
+        {"core:sample_start": s["start"], "core:sample_count": s["end"] - s["start"],
+         "core:label": s["label"], "core:generator": generator,
+         "amc:confidence": round(s["confidence"], 4), "amc:windows": s["windows"],
+         "amc:model": model, "amc:architecture": architecture}
+        for s in segs
+    ])  # fmt: skip
+
+
+def write_annotations(meta_path: str, tool: str, ours: list[dict]) -> int:
+    """Replace the annotations gr-amc's `tool` (classify, scan) wrote before in a SigMF
+    metadata file (atomically) by `ours` (core:generator "gr-amc ..."; amc:tool is added);
+    others stay. The amc: fields are declared in core:extensions."""
     with open(meta_path) as f:
         meta = json.load(f)
-    # gr-amc's annotations of any version are replaced, not piled up
-    kept = [a for a in meta.get("annotations", []) if not _by_gr_amc(a)]
-    ours = [
-        {
-            "core:sample_start": s["start"],
-            "core:sample_count": s["end"] - s["start"],
-            "core:label": s["label"],
-            "core:generator": generator,
-            "amc:confidence": round(s["confidence"], 4),
-            "amc:windows": s["windows"],
-            "amc:model": model,
-            "amc:architecture": architecture,
-        }
-        for s in segs
-    ]
+    # the tool's annotations of any version are replaced, not piled up (classify's before
+    # amc:tool existed had none)
+    kept = [a for a in meta.get("annotations", []) if not (_by_gr_amc(a) and a.get("amc:tool", "classify") == tool)]
+    ours = [{**a, "amc:tool": tool} for a in ours]
     glob = meta.setdefault("global", {})
     extensions = [
         e for e in glob.get("core:extensions", []) if isinstance(e, dict) and e.get("name") != "amc"
