@@ -421,6 +421,7 @@ pmt::pmt_t channel_detector_impl::describe(const track& t) const
     d = put(d, "id", pmt::from_uint64(t.id));
     d = put(d, "center_hz", pmt::from_double(d_center + (t.center - d_n / 2) * bin));
     d = put(d, "bandwidth_hz", pmt::from_double(t.bandwidth * bin));
+    d = put(d, "occupied_hz", pmt::from_double((t.last - t.first + 1) * bin));
     d = put(d, "power_db", pmt::from_double(10 * std::log10(std::max(t.excess, 1e-30))));
     d = put(d,
             "snr_db",

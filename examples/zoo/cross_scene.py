@@ -57,7 +57,7 @@ def width_3db(x: np.ndarray) -> float:
 
 
 def place(rng, rate, count, bw_range):
-    """count (centre, occupied width) pairs that do not overlap (with a 20 % guard) inside 90 % of the band."""
+    """count (centre, occupied width) pairs that do not overlap (20 % guard), inside 90 % of the band."""
     placed = []
     while len(placed) < count:
         bw = float(np.exp(rng.uniform(*np.log(bw_range))))

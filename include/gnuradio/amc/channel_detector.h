@@ -34,7 +34,8 @@ namespace amc {
  * (\c end): bursts come and go as their own signals. Messages on the port \c signals
  * are dicts: event (start, end, or list every \p report_interval seconds with the
  * signals now active in signals), id, center_hz (absolute: \p center_freq, or the last
- * \c rx_freq tag), bandwidth_hz, power_db (dB of the excess power, full scale 0 dB),
+ * \c rx_freq tag), bandwidth_hz (-3 dB), occupied_hz (the run over the threshold in
+ * its last frame), power_db (dB of the excess power, full scale 0 dB),
  * snr_db (in-band level over the noise floor), first_seen / last_seen (seconds from
  * the start), first_sample / last_sample.
  *

@@ -14,7 +14,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(channel_detector.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(edf71d886db8c00cb50ba604fca492cc)                     */
+/* BINDTOOL_HEADER_FILE_HASH(cd5979fdc9e0e3978495a3a4d5178c27)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>

@@ -86,6 +86,20 @@ def cmd_bench_normalizer(args) -> int:
     return 0
 
 
+def cmd_bench_detector(args) -> int:
+    from ..tools import bench_detector as bench
+
+    cores = args.cores or None
+    results = bench.run(tuple(args.fft), args.samples, args.rounds, cores)
+    print(bench.table(results, cores))
+    if args.json:
+        write_json(
+            args.json,
+            {"cores": os.cpu_count(), "results": [dict(r.__dict__, ratio=r.ratio) for r in results]},
+        )
+    return 0
+
+
 def cmd_bench_training(args) -> int:
     from ..ml import models
     from ..tools import bench_training
@@ -126,6 +140,16 @@ def add_commands(sub) -> None:
     b.add_argument("--cores", type=int, default=1, help="CPUs the flowgraph may use (0: all)")
     b.add_argument("--json", help="also write the results to this JSON file")
     b.set_defaults(func=cmd_bench_normalizer)
+
+    b = bsub.add_parser(
+        "detector", help="wideband channel detector MS/s against fft_vcc + complex_to_mag_squared"
+    )
+    b.add_argument("--fft", type=int, nargs="+", default=[4096, 8192], help="FFT sizes")
+    b.add_argument("--samples", type=int, default=200_000_000, help="samples per timed run")
+    b.add_argument("--rounds", type=int, default=3, help="timed runs per configuration (best counts)")
+    b.add_argument("--cores", type=int, default=1, help="CPUs the flowgraph may use (0: all)")
+    b.add_argument("--json", help="also write the results to this JSON file")
+    b.set_defaults(func=cmd_bench_detector)
 
     b = bsub.add_parser(
         "classifier", help="classifier windows/s in a flowgraph against Keras predict; real time"

@@ -44,10 +44,13 @@ def detect(samples: np.ndarray, rate: float, center: float, fft_size: int, thres
     return sorted(ended.values(), key=lambda m: (m["first_sample"], m["id"]))
 
 
-def channel(samples: np.ndarray, rate: float, offset_hz: float, bandwidth: float) -> tuple[np.ndarray, float]:
-    """One signal cut out of the band: shifted to 0 Hz, filtered to 0.8 bandwidths either side
-    and decimated to about CHANNEL_OVERSAMPLE samples per Hz of its bandwidth (GNU Radio's
-    freq_xlating_fir_filter_ccc). (samples, their rate)."""
+def channel(samples: np.ndarray, rate: float, offset_hz: float, bw_3db: float, occupied: float):
+    """One signal cut out of the band: shifted to 0 Hz, filtered to 0.8 of its bandwidth either
+    side and decimated to about CHANNEL_OVERSAMPLE samples per Hz of it (GNU Radio's
+    freq_xlating_fir_filter_ccc). Its bandwidth: the -3 dB one, or two thirds of what is
+    occupied over the threshold where that is more (peaked spectra such as GFSK's, whose
+    skirts carry its symbol rate). (samples, their rate)."""
+    bandwidth = max(bw_3db, occupied / 1.5)
     decim = max(1, int(rate / (CHANNEL_OVERSAMPLE * bandwidth)))
     taps = firdes.low_pass(1.0, rate, min(0.8 * bandwidth, 0.45 * rate / decim), 0.4 * bandwidth)
     tb = gr.top_block()
@@ -99,7 +102,9 @@ def cmd_scan(args) -> int:
     rows = []
     for s in found:
         first, last = int(s["first_sample"]), min(int(s["last_sample"]), len(rec.samples))
-        x, crate = channel(rec.samples[first:last], rate, s["center_hz"] - center, s["bandwidth_hz"])
+        x, crate = channel(
+            rec.samples[first:last], rate, s["center_hz"] - center, s["bandwidth_hz"], s["occupied_hz"]
+        )
         c = classify_signal(b, x, args.k, args.threads)
         e = c.pop("estimate", None)
         rows.append({**{key: s[key] for key in ("id", "center_hz", "bandwidth_hz", "snr_db", "power_db",
@@ -137,7 +142,8 @@ def as_text(r: dict) -> str:
     lines = [f"recording  {rec['path']}: {rec['samples']:,} samples at {si(rec['sample_rate'])}Hz, "
              f"centre {si(rec['center_freq'])}Hz; model {r['model']}",
              f"{len(r['signals'])} signal(s)", "",
-             f"{'id':>4}  {'centre':>14}  {'bandwidth':>11}  {'SNR':>7}  {'symbol rate':>12}  {'seen':>15}  label"]  # fmt: skip
+             f"{'id':>4}  {'centre':>14}  {'bandwidth':>11}  {'SNR':>7}  {'symbol rate':>12}  "
+             f"{'seen':>15}  label"]  # fmt: skip
     for s in r["signals"]:
         rs = f"{si(s['symbol_rate_hz'])}Hz" if s["symbol_rate_hz"] else "-"
         conf = f" ({100 * s['confidence']:.0f} %)" if s.get("confidence") else ""
@@ -157,21 +163,25 @@ def waterfall(samples: np.ndarray, rate: float, center: float, rows: list, path:
 
     from ..runtime.atomic import AtomicFile
 
-    lines = min(600, max(1, len(samples) // fft_size))
+    lines = min(400, max(1, len(samples) // fft_size))
     step = len(samples) // lines
     w = np.hanning(fft_size)
-    rows_db = np.empty((lines, fft_size), np.float32)
-    for i in range(lines):
-        seg = samples[i * step : i * step + fft_size]
-        if len(seg) < fft_size:
-            seg = np.pad(seg, (0, fft_size - len(seg)))
-        rows_db[i] = 10 * np.log10(np.abs(np.fft.fftshift(np.fft.fft(seg * w))) ** 2 / fft_size + 1e-12)
-    fig, ax = plt.subplots(figsize=(11, 6.5), dpi=100)
+    columns = min(fft_size, 1024)  # bins averaged to what a page shows (and a PNG keeps small)
+    rows_db = np.empty((lines, columns), np.float32)
+    for i in range(lines):  # each line: the mean spectrum of the FFTs in its step (up to 8)
+        seg = samples[i * step : i * step + max(fft_size, min(step, 8 * fft_size))]
+        seg = np.pad(seg, (0, -len(seg) % fft_size)).reshape(-1, fft_size)
+        power = np.mean(np.abs(np.fft.fftshift(np.fft.fft(seg * w), axes=1)) ** 2, axis=0) / fft_size
+        rows_db[i] = 10 * np.log10(power.reshape(columns, -1).mean(axis=1) + 1e-12)
+    fig, ax = plt.subplots(figsize=(11, 6.5), dpi=80)
     extent = ((center - rate / 2) / 1e6, (center + rate / 2) / 1e6, len(samples) / rate, 0)
     floor = np.percentile(rows_db, 20)
     ax.imshow(rows_db, aspect="auto", extent=extent, cmap="viridis", vmin=floor - 5, vmax=floor + 35)
     for r in rows:
-        lo, hi = (r["center_hz"] - r["bandwidth_hz"] / 2) / 1e6, (r["center_hz"] + r["bandwidth_hz"] / 2) / 1e6
+        lo, hi = (
+            (r["center_hz"] - r["bandwidth_hz"] / 2) / 1e6,
+            (r["center_hz"] + r["bandwidth_hz"] / 2) / 1e6,
+        )
         t0, t1 = r["first_seen"], r["last_seen"]
         ax.add_patch(plt.Rectangle((lo, t0), hi - lo, t1 - t0, fill=False, edgecolor="white", linewidth=1.2))
         conf = f" {100 * r['confidence']:.0f}%" if r.get("confidence") else ""
@@ -191,9 +201,13 @@ def add_commands(sub) -> None:
     c.add_argument("recording", help=".cf32/.raw (complex64), .sigmf-meta, .wav (2 channels) or .npy")
     c.add_argument("--model", default="default", help="bundle directory or shipped name")
     c.add_argument("--rate", type=float, help="sample rate (Hz), when the file does not say")
-    c.add_argument("--center-freq", type=float, help="Hz of the recording's centre (default: SigMF's, else 0)")
+    c.add_argument(
+        "--center-freq", type=float, help="Hz of the recording's centre (default: SigMF's, else 0)"
+    )
     c.add_argument("--fft", type=int, default=8192, help="detector bins")
-    c.add_argument("--threshold", type=float, default=6.0, help="detection threshold over the noise floor (dB)")
+    c.add_argument(
+        "--threshold", type=float, default=6.0, help="detection threshold over the noise floor (dB)"
+    )
     c.add_argument("--k", type=int, default=8, help="windows the decision is smoothed over")
     c.add_argument("--threads", type=int, default=2, help="model threads")
     c.add_argument("--json", action="store_true", help="the report as one JSON document")

@@ -227,7 +227,11 @@ def write_annotations(meta_path: str, tool: str, ours: list[dict]) -> int:
         meta = json.load(f)
     # the tool's annotations of any version are replaced, not piled up (classify's before
     # amc:tool existed had none)
-    kept = [a for a in meta.get("annotations", []) if not (_by_gr_amc(a) and a.get("amc:tool", "classify") == tool)]
+    kept = [
+        a
+        for a in meta.get("annotations", [])
+        if not (_by_gr_amc(a) and a.get("amc:tool", "classify") == tool)
+    ]
     ours = [{**a, "amc:tool": tool} for a in ours]
     glob = meta.setdefault("global", {})
     extensions = [

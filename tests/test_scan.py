@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The wideband scanner: amc.channel_detector on scenes of the independent generator
+(examples/zoo/cross_scene.py, no code shared with gr-amc) and `amc scan` on a SigMF scene."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pmt
+import pytest
+from gnuradio import amc, blocks, gr
+
+RATE = 2e6
+
+
+@pytest.fixture(scope="module")
+def scenes(root):
+    sys.path.insert(0, str(root / "examples/zoo"))
+    spec = importlib.util.spec_from_file_location("cross_scene", root / "examples/zoo/cross_scene.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def detect(x, **kw):
+    tb = gr.top_block()
+    tags = kw.pop("tags", [])
+    det = amc.channel_detector(RATE, kw.pop("center_freq", 0.0), 4096, 8, **kw)
+    store = blocks.message_debug()
+    src = blocks.vector_source_c(x, False, 1, tags)
+    tb.connect(src, det)
+    tb.msg_connect(det, "signals", store, "store")
+    tb.run()
+    events = [pmt.to_python(store.get_message(i)) for i in range(store.num_messages())]
+    return det, events
+
+
+def test_every_signal_of_a_scene_is_found_once_where_it_is(scenes):
+    rng = np.random.default_rng(4)
+    x, truth = scenes.scene(rng, RATE, 0.5, 3, classes=("QPSK", "BPSK", "QAM16"), bw_range=(40e3, 300e3),
+                            snr_range=(12, 20))  # fmt: skip
+    det, events = detect(x)
+    signals = {e["id"]: e for e in events if e["event"] == "start"}
+    signals.update({e["id"]: e for e in events if e["event"] == "end"})
+    for e in pmt.to_python(det.tracked()):
+        signals[e["id"]] = e
+    assert len(signals) == len(truth), (signals, truth)
+    for t in truth:
+        s = min(signals.values(), key=lambda s: abs(s["center_hz"] - t["center_hz"]))
+        assert abs(s["center_hz"] - t["center_hz"]) < 0.02 * t["bandwidth_3db_hz"], (s, t)
+        assert s["bandwidth_hz"] == pytest.approx(t["bandwidth_3db_hz"], rel=0.15)
+        assert s["first_sample"] <= t["start"] + 0.02 * RATE and s["snr_db"] > 8
+    assert det.frames() == len(x) // (4096 * 8)
+
+
+def test_bursts_come_and_go_with_ids_and_noise_alone_is_nothing():
+    rng = np.random.default_rng(2)
+    n = int(RATE)
+    x = ((rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)).astype(np.complex64)
+    k = np.arange(n)
+    for a in (int(0.2 * RATE), int(0.6 * RATE)):  # two 60 ms bursts of a 100 kHz-wide signal at +300 kHz
+        b = a + int(0.06 * RATE)
+        band = np.fft.ifft(
+            np.fft.fft(rng.standard_normal(b - a) + 0j) * (np.abs(np.fft.fftfreq(b - a)) < 0.025)
+        )
+        x[a:b] += 10 * band / np.std(band) * np.sqrt(0.05) * np.exp(2j * np.pi * 0.15 * k[a:b])
+    x[100_000:100_050] = np.nan  # a spoilt frame, no crash
+    det, events = detect(x, center_freq=100e6, report_interval=0.25)
+    starts = [e for e in events if e["event"] == "start"]
+    ends = [e for e in events if e["event"] == "end"]
+    assert len(starts) == 2 and len({e["id"] for e in starts}) == 2, events
+    assert [e["id"] for e in ends] == [e["id"] for e in starts]
+    for e, t0 in zip(ends, (0.2, 0.6), strict=True):
+        assert e["center_hz"] == pytest.approx(100.3e6, abs=3e3)
+        assert abs(e["first_seen"] - t0) < 0.03 and 0.04 < e["last_seen"] - e["first_seen"] < 0.12
+    lists = [e for e in events if e["event"] == "list"]
+    assert lists and all(isinstance(e["signals"], list) for e in lists)
+    _, noise = detect(
+        ((rng.standard_normal(4 * n) + 1j * rng.standard_normal(4 * n)) / np.sqrt(2)).astype(np.complex64)
+    )
+    assert not [e for e in noise if e["event"] == "start"]
+
+
+def test_a_retune_ends_what_was_there():
+    rng = np.random.default_rng(3)
+    n = int(RATE * 0.4)
+    x = ((rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)).astype(np.complex64)
+    x += (3 * np.exp(2j * np.pi * 0.1 * np.arange(n))).astype(np.complex64)  # a carrier at +200 kHz
+    tag = gr.tag_utils.python_to_tag((n // 2, pmt.intern("rx_freq"), pmt.from_double(50e6), pmt.PMT_F))
+    _, events = detect(x, center_freq=10e6, min_bandwidth=1.0, tags=[tag])
+    centres = [e["center_hz"] for e in events if e["event"] == "start"]
+    assert centres == [pytest.approx(10.2e6, abs=1e3), pytest.approx(50.2e6, abs=1e3)], events
+
+
+def test_bad_parameters_are_named():
+    for bad in ({"samp_rate": 0}, {"fft_size": 1000}, {"average": 0}, {"threshold_db": -1},
+                {"hysteresis_db": 9}, {"floor_quantile": 0.9}, {"hold": -1}):  # fmt: skip
+        args = {"samp_rate": RATE, **bad}
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            amc.channel_detector(**args)
+
+
+def test_amc_scan_names_the_signals_of_a_sigmf_scene(root, scenes, tmp_path):
+    rng = np.random.default_rng(11)
+    x, truth = scenes.scene(rng, RATE, 0.6, 3, classes=("BPSK", "QPSK", "PAM4"), bw_range=(60e3, 200e3),
+                            snr_range=(22, 25), min_on=0.9)  # fmt: skip
+    base = tmp_path / "scene"
+    scenes.write_sigmf(str(base), x, RATE, truth, centre_freq=433e6)
+    plot = tmp_path / "waterfall.png"
+    r = subprocess.run([str(root / ".venv/bin/amc"), "scan", f"{base}.sigmf-meta", "--fft", "4096", "--json",
+                        "--plot", str(plot)], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = json.loads(r.stdout)
+    found = sorted(report["signals"], key=lambda s: s["center_hz"])
+    assert len(found) == 3, found
+    for s, t in zip(found, sorted(truth, key=lambda t: t["center_hz"]), strict=True):
+        assert s["center_hz"] == pytest.approx(433e6 + t["center_hz"], abs=0.02 * t["bandwidth_3db_hz"])
+        assert s["symbol_rate_hz"] == pytest.approx(t["symbol_rate_hz"], rel=0.01)
+        assert s["label"] == t["class"], (s, t)
+    meta = json.loads((tmp_path / "scene.sigmf-meta").read_text())
+    ours = [a for a in meta["annotations"] if a.get("amc:tool") == "scan"]
+    assert len(ours) == 3 and all(a["core:freq_lower_edge"] < a["core:freq_upper_edge"] for a in ours)
+    assert {a["core:label"] for a in ours} == {t["class"] for t in truth}
+    assert len([a for a in meta["annotations"] if a.get("core:generator") == "cross_scene.py"]) == 3  # kept
+    assert plot.stat().st_size > 10_000
