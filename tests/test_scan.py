@@ -125,3 +125,25 @@ def test_amc_scan_names_the_signals_of_a_sigmf_scene(root, scenes, tmp_path):
     assert {a["core:label"] for a in ours} == {t["class"] for t in truth}
     assert len([a for a in meta["annotations"] if a.get("core:generator") == "cross_scene.py"]) == 3  # kept
     assert plot.stat().st_size > 10_000
+
+
+def test_the_headless_scanner_reports_the_signals_of_a_replayed_band(root, scenes, tmp_path):
+    rng = np.random.default_rng(5)
+    x, truth = scenes.scene(rng, RATE, 0.5, 3, classes=("QPSK", "CPFSK"), bw_range=(50e3, 200e3),
+                            snr_range=(15, 20), min_on=0.9)  # fmt: skip
+    band = tmp_path / "band.cf32"
+    x.tofile(band)
+    r = subprocess.run(["grcc", "-o", str(tmp_path), str(root / "examples/live/amc_scan_headless.grc")],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    out = tmp_path / "signals.jsonl"
+    r = subprocess.run([sys.executable, str(tmp_path / "amc_scan_headless.py"), "--device-args",
+                        f"file={band},rate={RATE},repeat=false,throttle=false", "--center-freq", "433e6",
+                        "--json-path", str(out), "--zmq-address", "tcp://127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    starts = [d for d in map(json.loads, out.read_text().splitlines()) if d["event"] == "start"]
+    assert len(starts) == len(truth), (starts, truth)
+    for d, t in zip(sorted(starts, key=lambda d: d["center_hz"]), sorted(truth, key=lambda t: t["center_hz"]),
+                    strict=True):  # fmt: skip
+        assert d["center_hz"] == pytest.approx(433e6 + t["center_hz"], abs=0.03 * t["bandwidth_3db_hz"])
