@@ -72,11 +72,10 @@ def cmd_bench(args) -> int:
     return 0
 
 
-def cmd_bench_normalizer(args) -> int:
-    from ..tools import bench_normalizer as bench
-
+def _run_tool(bench, configurations, args) -> int:
+    """A tools/bench_* module's run over `configurations`, its table, and --json."""
     cores = args.cores or None
-    results = bench.run(tuple(args.sps), args.samples, args.rounds, cores)
+    results = bench.run(tuple(configurations), args.samples, args.rounds, cores)
     print(bench.table(results, cores))
     if args.json:
         write_json(
@@ -84,20 +83,18 @@ def cmd_bench_normalizer(args) -> int:
             {"cores": os.cpu_count(), "results": [dict(r.__dict__, ratio=r.ratio) for r in results]},
         )
     return 0
+
+
+def cmd_bench_normalizer(args) -> int:
+    from ..tools import bench_normalizer
+
+    return _run_tool(bench_normalizer, args.sps, args)
 
 
 def cmd_bench_detector(args) -> int:
-    from ..tools import bench_detector as bench
+    from ..tools import bench_detector
 
-    cores = args.cores or None
-    results = bench.run(tuple(args.fft), args.samples, args.rounds, cores)
-    print(bench.table(results, cores))
-    if args.json:
-        write_json(
-            args.json,
-            {"cores": os.cpu_count(), "results": [dict(r.__dict__, ratio=r.ratio) for r in results]},
-        )
-    return 0
+    return _run_tool(bench_detector, args.fft, args)
 
 
 def cmd_bench_training(args) -> int:

@@ -189,7 +189,7 @@ def resample(samples, ratio: float, cfo: float = 0.0, out_sps: float = 8.0, cons
     signals) and at `ratio` times its rate (ratio / out_sps: its symbol rate), by
     amc.normalizer: the live flowgraphs' front end."""
     tb = gr.top_block()
-    src = blocks.vector_source_c(samples.tolist())
+    src = blocks.vector_source_c(np.ascontiguousarray(samples, np.complex64))  # no Python list
     norm = normalizer(1.0, out_sps, ratio / out_sps, cfo, constant_envelope=constant_envelope)
     sink = blocks.vector_sink_c()
     tb.connect(src, norm, sink)

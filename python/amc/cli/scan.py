@@ -90,6 +90,8 @@ def cmd_scan(args) -> int:
             raise ValueError(f"--{name} {value} must be > 0")
     if args.fft & (args.fft - 1) or not 64 <= args.fft <= 65536:
         raise ValueError(f"--fft {args.fft} must be a power of two in 64 .. 65536")
+    if args.center_freq is not None and not np.isfinite(args.center_freq):
+        raise ValueError(f"--center-freq {args.center_freq} must be a finite frequency (Hz)")
     rec = recordings.read(args.recording)
     if rec.windows:
         raise ValueError(f"{args.recording} holds windows, not a stream: nothing to scan")
