@@ -37,9 +37,10 @@ def statistics(x: np.ndarray) -> np.ndarray:
     return np.array([np.mean(kurtosis), *(np.mean(a) for a in acf)])
 
 
-@pytest.mark.parametrize("name", waveforms.RML2016_CLASSES)
+@pytest.mark.parametrize("name", waveforms.ALL_CLASSES)
 def test_the_twin_matches_the_gnuradio_source_at_nominal_settings(name):
-    ours = synthetic.batch(NOMINAL, 600, N, 0, 0, classes=[NOMINAL.classes.index(name)] * 600).windows
+    nominal = synthetic.Ranges(classes=waveforms.ALL_CLASSES)
+    ours = synthetic.batch(nominal, 600, N, 0, 0, classes=[nominal.classes.index(name)] * 600).windows
     np.testing.assert_allclose(
         statistics(ours), statistics(gnuradio_windows(name, 600)), atol=0.06, rtol=0.04
     )
@@ -85,5 +86,10 @@ def test_bad_ranges_are_refused_by_name(tmp_path):
         synthetic.preset("no_such_preset")
 
 
-def test_preset_classes_are_the_rml2016_classes():
+def test_preset_classes_are_the_radioml_classes():
     assert synthetic.preset("rml2016_random").classes == waveforms.RML2016_CLASSES
+    r = synthetic.preset("rml2018_random")
+    assert r.classes == waveforms.RML2018_CLASSES
+    # the outlier kinds that are RML2018 classes (OOK, 8ASK, ...) are not drawn as outliers
+    b = synthetic.batch(synthetic.Ranges(classes=r.classes, outliers=1.0), 400, N, 5, 0)
+    assert np.all(b.labels == synthetic.OUTLIER) and np.all(np.isfinite(b.windows))

@@ -28,15 +28,17 @@ import yaml
 from ..runtime import waveforms
 
 PRESETS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "presets")
-LINEAR = ("BPSK", "QPSK", "8PSK", "PAM4", "QAM16", "QAM64")
-FSK = ("CPFSK", "GFSK")
-ANALOG = ("AM-DSB", "AM-SSB", "WBFM")
+LINEAR = tuple(waveforms.CONSTELLATIONS)  # OQPSK too: its Q lags I by half a symbol
+FSK = waveforms.FSK_CLASSES
+ANALOG = waveforms.ANALOG_CLASSES
 SUPPORTED = LINEAR + FSK + ANALOG
+assert set(SUPPORTED) == set(waveforms.ALL_CLASSES), "every RadioML class has a twin here"
 PULSE_SPAN = 6  # symbols of the pulse on each side of its centre
 WBFM_SENSITIVITY = 2 * np.pi * 75e3 / 220.5e3  # rad/sample per unit audio, as modulation_source
 OUTLIER = -1  # the label of a window of no class
-# Signals outside the RML2016 classes. Constellations of RML2018.01a that 16 symbols tell apart
-# from the RML2016 ones; 16APSK is left out on purpose: examples/zoo/cross_generator.py tests on it.
+# Signals outside a preset's classes (those of them that are its classes are left out): for the
+# RML2016 classes, constellations of RML2018.01a that 16 symbols tell apart from theirs; 16APSK is
+# left out on purpose: examples/zoo/cross_generator.py tests on it.
 OUTLIER_KINDS = ("noise", "tone", "tones", "chirp", "ofdm", "OOK", "8ASK", "16PSK", "32APSK", "64APSK")
 
 
@@ -63,7 +65,8 @@ class Ranges:
     cpfsk_index: tuple[float, float] = (0.5, 0.5)  # CPFSK modulation index h
     gfsk_index: tuple[float, float] = (0.8 / np.pi, 0.8 / np.pi)  # GFSK h
     gfsk_bt: tuple[float, float] = (0.35, 0.35)
-    am_depth: tuple[float, float] = (0.5, 0.5)  # AM-DSB modulation depth (with carrier)
+    gmsk_bt: tuple[float, float] = (0.3, 0.3)  # GMSK: h 0.5
+    am_depth: tuple[float, float] = (0.5, 0.5)  # AM modulation depth (classes with a carrier)
     fm_deviation: tuple[float, float] = (1.0, 1.0)  # WBFM deviation, times modulation_source's
     audio_rate: tuple[float, float] = (1.0, 1.0)  # audio played faster or slower (content)
     cfo: tuple[float, float] = (0.0, 0.0)  # carrier offset, cycles/sample
@@ -179,13 +182,22 @@ def _times(rng, n: int, length: int, sps: np.ndarray, rate_offset) -> tuple[np.n
 
 def linear(rng, name: str, n: int, length: int, sps: np.ndarray, r: Ranges) -> np.ndarray:
     """Windows of a linear modulation: sum_k s_k p(t - k), p a root-raised-cosine of random
-    roll-off (or, for a few, a rectangle), at random timing and symbol rate."""
+    roll-off (or, for a few, a rectangle), at random timing and symbol rate; OQPSK's
+    quadrature rail half a symbol late."""
     points = waveforms.CONSTELLATIONS[name]
     t, n_sym = _times(rng, n, length, sps, r.rate_offset)
     symbols = points[rng.integers(len(points), size=(n, n_sym))]
     beta = rng.uniform(*r.rolloff, n)
     rect = rng.uniform(size=n) < r.rect_pulse
-    out = np.zeros((n, length), np.complex128)
+    if name == "OQPSK":
+        return _shaped(symbols.real, t, beta, rect) + 1j * _shaped(symbols.imag, t - 0.5, beta, rect)
+    return _shaped(symbols, t, beta, rect)
+
+
+def _shaped(symbols: np.ndarray, t: np.ndarray, beta: np.ndarray, rect: np.ndarray) -> np.ndarray:
+    """sum_k symbols[:, k] p(t - k) at the times t (n, length), in symbols."""
+    n_sym = symbols.shape[1]
+    out = np.zeros(t.shape, np.complex128)
     base = np.floor(t).astype(int)
     for d in range(-PULSE_SPAN, PULSE_SPAN + 1):  # the symbols near each sample
         k = np.clip(base + d, 0, n_sym - 1)
@@ -197,7 +209,7 @@ def linear(rng, name: str, n: int, length: int, sps: np.ndarray, r: Ranges) -> n
 
 def fsk(rng, name: str, n: int, length: int, sps: np.ndarray, r: Ranges) -> np.ndarray:
     """Continuous-phase FSK: phase = pi h sum_k a_k q(t - k), q the rectangle's (CPFSK) or a
-    Gaussian-filtered rectangle's (GFSK, random BT) phase pulse, random h."""
+    Gaussian-filtered rectangle's (GFSK, GMSK: random BT) phase pulse, random h (GMSK: 0.5)."""
     t, n_sym = _times(rng, n, length, sps, r.rate_offset)
     bits = rng.choice([-1.0, 1.0], size=(n, n_sym))
     if name == "CPFSK":
@@ -205,8 +217,9 @@ def fsk(rng, name: str, n: int, length: int, sps: np.ndarray, r: Ranges) -> np.n
         tables = [(np.array([0.0, 1.0]), np.array([0.0, 1.0]))] * n
         reach = (1, 0)
     else:
-        h = rng.uniform(*r.gfsk_index, n)
-        bts = np.round(rng.uniform(*r.gfsk_bt, n), 2)  # a few tables, cached
+        gmsk = name == "GMSK"
+        h = np.full(n, 0.5) if gmsk else rng.uniform(*r.gfsk_index, n)
+        bts = np.round(rng.uniform(*(r.gmsk_bt if gmsk else r.gfsk_bt), n), 2)  # a few tables, cached
         tables = [_gaussian_phase_table(float(b)) for b in bts]
         reach = (4, 3)
     base = np.floor(t).astype(int)
@@ -246,20 +259,26 @@ def audio(rng, n: int, length: int, r: Ranges) -> np.ndarray:
 
 
 def analog(rng, name: str, n: int, length: int, r: Ranges) -> np.ndarray:
+    """FM (WBFM), AM with a carrier (AM-DSB, -DSB-WC, -SSB-WC) or without (-DSB-SC, AM-SSB,
+    -SSB-SC), as modulation_source makes them, with random audio, depth and deviation."""
     a = audio(rng, n, length + 64, r)
-    if name == "WBFM":
+    if name in ("WBFM", "FM"):
         dev = WBFM_SENSITIVITY * rng.uniform(*r.fm_deviation, (n, 1))
         return np.exp(1j * (np.cumsum(dev * a, axis=1)[:, 64:] + rng.uniform(0, 2 * np.pi, (n, 1))))
-    if name == "AM-DSB":
-        return 1.0 + rng.uniform(*r.am_depth, (n, 1)) * a[:, 64:]
-    # AM-SSB: the analytic signal of the audio (upper or lower sideband), no carrier
-    spectrum = np.fft.fft(a, axis=1)
-    m = a.shape[1]
-    spectrum[:, m // 2 + 1 :] = 0
-    spectrum[:, 1 : m // 2] *= 2
-    x = np.fft.ifft(spectrum, axis=1)[:, 32 : 32 + length]  # away from the FFT's wrap-around
-    lower = rng.uniform(size=n) < 0.5
-    return np.where(lower[:, None], np.conj(x), x)
+    if name.startswith("AM-SSB"):
+        # the analytic signal of the audio (upper or lower sideband)
+        spectrum = np.fft.fft(a, axis=1)
+        m = a.shape[1]
+        spectrum[:, m // 2 + 1 :] = 0
+        spectrum[:, 1 : m // 2] *= 2
+        x = np.fft.ifft(spectrum, axis=1)[:, 32 : 32 + length]  # away from the FFT's wrap-around
+        lower = rng.uniform(size=n) < 0.5
+        message = np.where(lower[:, None], np.conj(x), x)
+    else:
+        message = a[:, 64:]
+    if name in ("AM-DSB", "AM-DSB-WC", "AM-SSB-WC"):
+        return 1.0 + rng.uniform(*r.am_depth, (n, 1)) * message
+    return message
 
 
 # --------------------------------------------------------------------------- channel, receiver
@@ -355,7 +374,7 @@ def batch(r: Ranges, n: int, length: int, seed: int, index: int, classes: list[i
         rows = np.flatnonzero(labels == c)
         out[rows] = clean(rng, r.classes[c], len(rows), length, sps[rows].astype(float), r)
     odd = np.flatnonzero(labels == OUTLIER)
-    kinds = rng.choice(OUTLIER_KINDS, len(odd))
+    kinds = rng.choice([k for k in OUTLIER_KINDS if k not in r.classes], len(odd))
     for kind in np.unique(kinds):
         rows = odd[kinds == kind]
         x = outlier(rng, str(kind), len(rows), length, sps[rows].astype(float), r)
