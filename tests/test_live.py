@@ -107,6 +107,23 @@ def test_independent_generator_makes_nyquist_pulses_at_the_asked_es_n0(root):
         assert es_n0 == pytest.approx(10.0, abs=0.2)
 
 
+def test_independent_generator_makes_the_rml2018_signals_it_claims(root):
+    gen = independent_generator(root)
+    rng = np.random.default_rng(1)
+    # OQPSK: the rails change half a symbol apart, so the envelope never passes near zero
+    qpsk, oqpsk = (np.abs(gen.windows(m, 40, 1024, 8, 200.0, rng)) for m in ("QPSK", "OQPSK"))
+    assert np.percentile(oqpsk, 1) > 3 * np.percentile(qpsk, 1)
+    # GMSK: constant envelope, the phase moves by at most pi/2 a symbol (h = 0.5)
+    gmsk = gen.windows("GMSK", 20, 1024, 8, 200.0, rng)
+    assert np.std(np.abs(gmsk)) < 1e-6
+    step = np.abs(np.diff(np.unwrap(np.angle(gmsk), axis=1)[:, ::8], axis=1))
+    assert step.max() == pytest.approx(np.pi / 2, rel=0.01)
+    # a model is scored under its own names for the generator's classes
+    assert gen.model_name("QAM16", ("16QAM", "BPSK")) == "16QAM"
+    assert gen.model_name("QAM16", ("QAM16", "BPSK")) == "QAM16"
+    assert "16APSK" not in gen.outside_of(("16APSK", "BPSK"))
+
+
 @pytest.mark.parametrize("modulation", ("BPSK", "QPSK", "PAM4", "QAM16"))
 def test_default_model_names_signals_from_an_independent_generator(root, default, modulation):
     # what users feed it: another generator's pulses, timing, carrier phase and a frequency offset

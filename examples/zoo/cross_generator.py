@@ -5,9 +5,10 @@
 gr-amc's datasets come from GNU Radio flowgraphs (python/amc/datasets/generate.py) and its
 training stream from datasets/synthetic.py. This file is a third, independent generator, written
 from the textbook definitions with numpy only and sharing no code with gr-amc: random symbols of
-the six linear modulations of RML2016.10a through root-raised-cosine pulses of a random roll-off
-(0.2..0.5), and binary CPFSK and GFSK from their own frequency-pulse modulators (CPFSK h = 0.5,
-GFSK h = 0.8/pi with BT 0.35, as RML2016.10a's); a random fractional symbol timing (1/8 sample),
+the six linear modulations of RML2016.10a (and 16PSK, OOK, 4ASK and OQPSK of RML2018.01a) through
+root-raised-cosine pulses of a random roll-off (0.2..0.5), and binary CPFSK, GFSK and GMSK from
+their own frequency-pulse modulators (CPFSK h = 0.5, GFSK h = 0.8/pi with BT 0.35, as
+RML2016.10a's; GMSK h = 0.5, BT 0.3); a random fractional symbol timing (1/8 sample),
 carrier phase and frequency offset, optionally a mild two-ray multipath, and white noise at a
 per-sample SNR (mean signal power over noise power per sample). A model that only learned
 gr-amc's generators (their filters, their channel) falls over here.
@@ -15,8 +16,10 @@ gr-amc's generators (their filters, their channel) falls over here.
     examples/zoo/cross_generator.py RUN_OR_BUNDLE... [--snr 0 4 10 16 20] [--cfo 0.002] [--out DIR]
 
 Runs (amc train output directories) are run as Keras models, bundles (a name from `amc models` or
-a path) on LiteRT. Prints a table per model (accuracy per class and SNR, the mean at SNR >= 10 dB)
-and, with --out, writes table.md, accuracy.json and (--calibration) the data of a reliability
+a path) on LiteRT, at their own window length (--length for a variable-length one); a model is
+tested on the classes of this generator it knows (QAM16 is RML2018.01a's 16QAM, QAM64 its
+64QAM). Prints a table per model (accuracy per class and SNR, the mean at SNR >= 10 dB) and,
+with --out, writes table.md, accuracy.json and (--calibration) the data of a reliability
 diagram: confidence against the share of windows right.
 """
 
@@ -27,7 +30,16 @@ import sys
 
 import numpy as np
 
-CLASSES = ("BPSK", "QPSK", "8PSK", "PAM4", "QAM16", "QAM64", "CPFSK", "GFSK")
+CLASSES = ("BPSK", "QPSK", "8PSK", "PAM4", "QAM16", "QAM64", "CPFSK", "GFSK", "16PSK", "OOK", "4ASK", "OQPSK",
+           "GMSK")  # fmt: skip
+ALIASES = {"QAM16": "16QAM", "QAM64": "64QAM"}  # RML2018.01a's names of the same signals
+
+
+def model_name(name: str, names) -> str:
+    """What a model with class list `names` calls this generator's class `name`."""
+    return name if name in names else ALIASES.get(name, name)
+
+
 OVERSAMPLE = 8  # pulses are made at 8x the sample rate: the timing is random to 1/8 sample
 
 
@@ -39,6 +51,10 @@ def constellation(name: str) -> np.ndarray:
         "QPSK": np.exp(1j * np.pi * (0.25 + 0.5 * np.arange(4))),
         "8PSK": np.exp(1j * np.pi / 4 * np.arange(8)),
         "PAM4": np.array([-3.0, -1.0, 1.0, 3.0]),
+        "16PSK": np.exp(1j * np.pi / 8 * np.arange(16)),
+        "OOK": np.array([0.0, 1.0]),
+        "4ASK": np.array([0.0, 1.0, 2.0, 3.0]),
+        "OQPSK": np.exp(1j * np.pi * (0.25 + 0.5 * np.arange(4))),
         "QAM16": square(4),
         "QAM64": square(8),
     }[name]
@@ -76,18 +92,22 @@ def baseband(name: str, length: int, sps: int, rng, rolloff: float) -> np.ndarra
     """`length` samples of one signal at a random fractional timing, before the channel."""
     fine = sps * OVERSAMPLE  # samples per symbol of the oversampled signal
     n_sym = length // sps + 20
-    if name in ("CPFSK", "GFSK"):
-        # the frequency is the NRZ bit stream (for GFSK through a Gaussian filter); the phase
-        # is its running sum, h * pi per symbol
+    if name in ("CPFSK", "GFSK", "GMSK"):
+        # the frequency is the NRZ bit stream (for GFSK and GMSK through a Gaussian filter); the
+        # phase is its running sum, h * pi per symbol
         nrz = np.repeat(rng.choice([-1.0, 1.0], n_sym), fine)
         if name == "GFSK":
             h, freq = 0.8 / np.pi, np.convolve(nrz, gaussian_taps(0.35, fine), mode="same")
+        elif name == "GMSK":
+            h, freq = 0.5, np.convolve(nrz, gaussian_taps(0.3, fine), mode="same")
         else:
             h, freq = 0.5, nrz
         x = np.exp(1j * (np.pi * h * np.cumsum(freq) / fine + rng.uniform(0, 2 * np.pi)))
     else:
         impulses = np.zeros(n_sym * fine, np.complex128)
         impulses[::fine] = rng.choice(constellation(name), n_sym)
+        if name == "OQPSK":  # the quadrature rail half a symbol behind the in-phase one
+            impulses.imag = np.roll(impulses.imag, fine // 2)
         x = np.convolve(impulses, rrc_taps(rolloff, fine), mode="same")
     start = 10 * fine + rng.integers(fine)  # past the filter's settling, at a random 1/8-sample phase
     return x[start : start + length * OVERSAMPLE : OVERSAMPLE]
@@ -175,9 +195,9 @@ def decide(probs: np.ndarray, classes, k: int = 8) -> list[str]:
     return labels
 
 
-def load(target: str):
+def load(target: str, length: int | None = None):
     """(predict(vectors) -> probabilities, classes, VectorSpec) of a run directory or a bundle, at
-    the model's own window length (128 for a variable-length model that takes it)."""
+    the model's own window length (`length`, or 128, for a variable-length model that takes it)."""
     from gnuradio.amc.ml import models  # noqa: F401 (registers the custom layers)
     from gnuradio.amc.runtime import bundle, features
 
@@ -188,10 +208,11 @@ def load(target: str):
             info = json.load(f)
         model = keras.saving.load_model(os.path.join(target, "model.keras"), safe_mode=True)
         lengths = info.get("lengths") or [info["spec"]["window"]]
-        spec = features.VectorSpec(**{**info["spec"], "window": 128 if 128 in lengths else lengths[0]})
+        window = length if length in lengths else 128 if 128 in lengths else lengths[0]
+        spec = features.VectorSpec(**{**info["spec"], "window": window})
         return (lambda v: model.predict(v, batch_size=512, verbose=0)), info["classes"], spec
     b = bundle.load(bundle.resolve(target))
-    n = 128 if 128 in b.lengths else b.lengths[0]
+    n = length if length in b.lengths else 128 if 128 in b.lengths else b.lengths[0]
     return b.runner(n).predict, b.classes, b.spec(n)
 
 
@@ -208,7 +229,7 @@ def accuracy(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed
         x = windows(name, per, spec.window, sps, snr_db + 10 * np.log10(sps), rng, rolloff, cfo, multipath)
         vectors, _ = features.transform(x, spec)
         probs = predict(vectors)
-        right = np.asarray(names)[probs.argmax(axis=1)] == name
+        right = np.asarray(names)[probs.argmax(axis=1)] == model_name(name, names)
         result[name] = float(np.mean(right))
         scored += list(zip(probs.max(axis=1).tolist(), right.tolist(), strict=True))
     return result, scored
@@ -223,7 +244,7 @@ def decision_rates(model, sps: int, snr_db: float, cfo: float, rolloff, per: int
     predict, names, spec = model
     rng = np.random.default_rng(seed)
     rates = {}
-    for name in (*classes, *OUTSIDE):
+    for name in (*classes, *outside_of(names)):
         if name in OUTSIDE:
             x = outside(name, per, spec.window, rng)
             x = x * np.exp(2j * np.pi * rng.uniform(-cfo, cfo) * np.arange(spec.window))
@@ -235,9 +256,18 @@ def decision_rates(model, sps: int, snr_db: float, cfo: float, rolloff, per: int
         vectors, _ = features.transform(x, spec)
         labels = np.array(decide(predict(vectors), names, k)[k - 1 :])
         rates[name] = float(
-            np.mean(np.isin(labels, ["unknown", "noise"]) if name in OUTSIDE else labels == name)
+            np.mean(
+                np.isin(labels, ["unknown", "noise"])
+                if name in OUTSIDE
+                else labels == model_name(name, names)
+            )
         )
     return rates
+
+
+def outside_of(names) -> tuple[str, ...]:
+    """The signals of OUTSIDE that are none of a model's classes (16APSK is one of RML2018's)."""
+    return tuple(n for n in OUTSIDE if n not in names)
 
 
 def calibration(scored: list, bins: int = 10) -> dict:
@@ -288,11 +318,13 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("targets", nargs="+", metavar="RUN_OR_BUNDLE")
     p.add_argument("--sps", type=int, default=8)
+    p.add_argument("--length", type=int, help="window length of a variable-length model (default 128)")
     p.add_argument("--snr", type=float, nargs="+", default=[0, 4, 10, 16, 20], help="per-sample SNRs in dB")
     p.add_argument("--cfo", type=float, default=0.002, help="largest |carrier offset|, cycles/sample")
     p.add_argument("--rolloff", type=float, nargs=2, default=[0.2, 0.5], metavar=("LOW", "HIGH"))
     p.add_argument("--multipath", action="store_true", help="a mild second ray in every window")
-    p.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES)
+    p.add_argument("--classes", nargs="+", choices=CLASSES,
+                   help="default: those of this generator's classes the (first) model knows")  # fmt: skip
     p.add_argument("--per", type=int, default=300, help="windows per class and SNR (default 300)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--decisions", action="store_true",
@@ -312,10 +344,12 @@ def main(argv=None) -> int:
     models = {}
     for target in a.targets:
         try:
-            models[target] = load(target)
+            models[target] = load(target, a.length)
         except (ValueError, OSError) as e:
             p.error(f"{target}: {e}")
-        missing = sorted(set(a.classes) - set(models[target][1]))
+        known = [c for c in CLASSES if model_name(c, models[target][1]) in models[target][1]]
+        a.classes = a.classes or known
+        missing = sorted(set(a.classes) - set(known))
         if missing:
             p.error(f"{target}: its classes lack {', '.join(missing)} (asked for {', '.join(a.classes)})")
     head = ["model", "SNR (dB)", *a.classes, "mean"]
@@ -340,7 +374,7 @@ def main(argv=None) -> int:
             record[target]["calibration_snr>=10"] = calibration(scored_high)
     lines = [f"| {' | '.join(head)} |", f"|{'---|' * len(head)}", *(f"| {' | '.join(r)} |" for r in rows)]
     if a.decisions:
-        names = [*a.classes, *OUTSIDE]
+        names = [*a.classes, *outside_of(models[a.targets[0]][1])]
         lines += ["", "Decision block (K = 8, threshold 0.5): share right per class, share unknown/noise "
                   "for signals of no class", "", f"| model | SNR (dB) | {' | '.join(names)} |",
                   f"|{'---|' * (len(names) + 2)}"]  # fmt: skip
@@ -351,7 +385,9 @@ def main(argv=None) -> int:
                                        classes=a.classes)  # fmt: skip
                 record[target][f"decisions_{snr:g}"] = rates
                 lines.append(
-                    f"| {target} | {snr:g} | " + " | ".join(f"{100 * rates[n]:.0f}%" for n in names) + " |"
+                    f"| {target} | {snr:g} | "
+                    + " | ".join(f"{100 * rates[n]:.0f}%" if n in rates else "–" for n in names)
+                    + " |"
                 )
     print("\n".join(lines))
     for target in a.targets:
