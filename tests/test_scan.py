@@ -127,9 +127,9 @@ def test_amc_scan_names_the_signals_of_a_sigmf_scene(root, scenes, tmp_path):
     assert plot.stat().st_size > 10_000
 
 
-def test_the_headless_scanner_reports_the_signals_of_a_replayed_band(root, scenes, tmp_path):
+def test_the_headless_scanner_reports_every_signal_of_a_replayed_band_with_its_label(root, scenes, tmp_path):
     rng = np.random.default_rng(5)
-    x, truth = scenes.scene(rng, RATE, 0.5, 3, classes=("QPSK", "CPFSK"), bw_range=(50e3, 200e3),
+    x, truth = scenes.scene(rng, RATE, 1.0, 3, classes=("QPSK", "BPSK", "PAM4"), bw_range=(50e3, 200e3),
                             snr_range=(15, 20), min_on=0.9)  # fmt: skip
     band = tmp_path / "band.cf32"
     x.tofile(band)
@@ -138,12 +138,59 @@ def test_the_headless_scanner_reports_the_signals_of_a_replayed_band(root, scene
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     out = tmp_path / "signals.jsonl"
     r = subprocess.run([sys.executable, str(tmp_path / "amc_scan_headless.py"), "--device-args",
-                        f"file={band},rate={RATE},repeat=false,throttle=false", "--center-freq", "433e6",
-                        "--json-path", str(out), "--zmq-address", "tcp://127.0.0.1:0"],
-                       capture_output=True, text=True, timeout=120)  # fmt: skip
+                        f"file={band},rate={RATE},repeat=false,throttle=true", "--center-freq", "433e6",
+                        "--json-path", str(out), "--zmq-address", "tcp://127.0.0.1:0", "--report-interval",
+                        "0.25"], capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
-    starts = [d for d in map(json.loads, out.read_text().splitlines()) if d["event"] == "start"]
-    assert len(starts) == len(truth), (starts, truth)
-    for d, t in zip(sorted(starts, key=lambda d: d["center_hz"]), sorted(truth, key=lambda t: t["center_hz"]),
-                    strict=True):  # fmt: skip
-        assert d["center_hz"] == pytest.approx(433e6 + t["center_hz"], abs=0.03 * t["bandwidth_3db_hz"])
+    reports = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {d["event"] for d in reports} <= {"report", "end"}
+    by_id = {}
+    for d in reports:
+        by_id.setdefault(d["id"], []).append(d)
+    assert len(by_id) == len(truth), (by_id.keys(), truth)
+    for t in truth:
+        mine = min(by_id.values(), key=lambda ds: abs(ds[0]["center_hz"] - 433e6 - t["center_hz"]))
+        assert mine[0]["center_hz"] == pytest.approx(433e6 + t["center_hz"], abs=0.03 * t["bandwidth_3db_hz"])
+        classified = [d for d in mine if d["status"] == "classified"]
+        assert classified, mine
+        assert mine[-1]["decision"] == t["class"], (mine[-1], t)
+        assert classified[-1]["symbol_rate_hz"] == pytest.approx(t["symbol_rate_hz"], rel=0.01)
+        assert all(d.get("why") for d in mine if d["status"] == "unclassified")
+
+
+def test_a_signal_over_the_lane_budget_is_reported_and_classified_in_turn(scenes):
+    rng = np.random.default_rng(8)
+    x, truth = scenes.scene(rng, RATE, 1.5, 3, classes=("QPSK", "BPSK"), bw_range=(60e3, 150e3),
+                            snr_range=(18, 22), min_on=0.95)  # fmt: skip
+    x[600_000:600_100] = np.nan  # a spoilt stretch: reported, no crash
+    tb = gr.top_block()
+    sc = amc.scanner("default", RATE, 0.0, 4096, 6.0, 0.0, 0.25, 0.1, 1)  # one lane for three signals
+    store = blocks.message_debug()
+    tb.connect(
+        blocks.vector_source_c(x.astype(np.complex64), False), blocks.throttle(gr.sizeof_gr_complex, RATE), sc
+    )
+    tb.msg_connect(sc, "reports", store, "store")
+    tb.run()
+    latest = sc.latest()
+    assert len(latest) == len(truth)
+    reports = [pmt.to_python(store.get_message(i)) for i in range(store.num_messages())]
+    assert any("lane budget" in str(d.get("why")) for d in reports)
+    for t in truth:  # each took its turn
+        mine = [d for d in reports if abs(d["center_hz"] - t["center_hz"]) < 0.05 * t["bandwidth_3db_hz"]]
+        assert any(d["status"] == "classified" and d["label"] == t["class"] for d in mine), (t, mine)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"span": 0.0},
+        {"lanes": 0},
+        {"report_interval": 0.0},
+        {"model": "no_such_model"},
+        {"json_path": "/no/such/dir/x.jsonl"},
+        {"k": 0},
+    ],  # fmt: skip
+)
+def test_scanner_parameters_are_named(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        amc.scanner(**{"samp_rate": RATE, **bad})

@@ -58,7 +58,7 @@ def rate_errors(per, snrs, rng):
 def end_to_end(per, snr, rng):
     """Accuracy (share of windows) of the default model: blind front end vs centred at its sps."""
     from gnuradio.amc.blocks.classifier import classify_windows
-    from gnuradio.amc.cli.classify import resample
+    from gnuradio.amc.blocks.offline import resample
     from gnuradio.amc.runtime import bundle, estimate
 
     b = bundle.load("default")

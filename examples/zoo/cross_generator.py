@@ -30,8 +30,8 @@ import sys
 
 import numpy as np
 
-CLASSES = ("BPSK", "QPSK", "8PSK", "PAM4", "QAM16", "QAM64", "CPFSK", "GFSK", "16PSK", "OOK", "4ASK", "OQPSK",
-           "GMSK")  # fmt: skip
+RML2016 = ("BPSK", "QPSK", "8PSK", "PAM4", "QAM16", "QAM64", "CPFSK", "GFSK")  # RML2016.10a's digital classes
+CLASSES = (*RML2016, "16PSK", "OOK", "4ASK", "OQPSK", "GMSK")
 ALIASES = {"QAM16": "16QAM", "QAM64": "64QAM"}  # RML2018.01a's names of the same signals
 
 

@@ -67,7 +67,7 @@ def place(rng, rate, count, bw_range):
     return placed
 
 
-def scene(rng, rate=10e6, duration=1.0, count=4, classes=cg.CLASSES, bw_range=(25e3, 1e6), snr_range=(10, 25),
+def scene(rng, rate=10e6, duration=1.0, count=4, classes=cg.RML2016, bw_range=(25e3, 1e6), snr_range=(10, 25),
           bursts=False, min_on=0.5):  # fmt: skip
     """(samples, truth): count signals in unit-power white noise. With bursts, every second signal
     is a train of 50-200 ms bursts; the others are on for at least min_on of the duration."""

@@ -30,6 +30,8 @@ from .blocks import (
     json_sink,
     labelled_vector_sink,
     modulation_source,
+    scan_lanes,
+    scanner,
 )
 from .runtime import bundle, features
 from .runtime.features import VectorSpec
@@ -49,6 +51,8 @@ __all__ = [
     "json_sink",
     "labelled_vector_sink",
     "modulation_source",
+    "scan_lanes",
+    "scanner",
     "signal_estimator",
     "vectorizer",
     "VectorSpec",

@@ -7,12 +7,10 @@ import json
 import sys
 
 import numpy as np
-import pmt
-from gnuradio import blocks, gr
 
 from .._version import __version__
-from ..amc_python import decision, normalizer
 from ..blocks.classifier import classify_windows
+from ..blocks.offline import HYSTERESIS, THRESHOLD, blind, decisions, resample, summary
 from ..runtime import bundle, estimate, recordings
 from ..runtime.estimate import si
 from ..runtime.progress import Progress
@@ -81,45 +79,7 @@ def cmd_classify(args) -> int:
     return 0
 
 
-def blind(samples: np.ndarray, out_sps: float):
-    """(estimate, samples, ratio): the signal's carrier offset and symbol rate found blindly,
-    then centred and resampled to out_sps samples per symbol (analog signals and nothing
-    are left as they are, ratio 1)."""
-    found = estimate.estimate(samples)
-    if not found.symbol_rate:
-        return found, samples, 1.0
-    ratio = out_sps * found.symbol_rate
-    return found, resample(samples, ratio, found.cfo, out_sps, found.kind == "constant_envelope"), ratio
-
-
 PROGRESS_FROM = 20_000  # windows: a bar on stderr for files longer than this
-THRESHOLD, HYSTERESIS = 0.5, 0.1  # the decision's, as in the live flowgraphs
-
-
-def decisions(probs, classes, k: int):
-    """Each window's decision and its smoothed confidence, from amc.decision itself (the
-    live flowgraphs' block): no decision before k windows; the all-zero rows of windows
-    not classified are gaps to it."""
-    n = len(probs)
-    tb = gr.top_block()
-    src = blocks.vector_source_f(np.asarray(probs, np.float32).ravel().tolist(), False, len(classes))
-    dec = decision(list(classes), "moving_average", k, THRESHOLD, HYSTERESIS, False, -60.0, 0, 0.0)
-    sink = blocks.vector_sink_f(len(classes))
-    tb.connect(src, dec, sink)
-    tb.run()
-    smoothed = np.array(sink.data(), np.float32).reshape(n, len(classes))
-    changes = sorted(
-        (t.offset, pmt.to_python(t.value))
-        for t in sink.tags()
-        if pmt.symbol_to_string(t.key) == "amc_decision"
-    )
-    # the state of window i: the last change at or before it ("unknown" before the first)
-    labels = ["unknown"] + [d["label"] for _, d in changes]
-    indices = np.array([-1] + [d["index"] for _, d in changes])
-    state = np.searchsorted([o for o, _ in changes], np.arange(n), side="right")
-    index = indices[state]
-    conf = np.where(index >= 0, smoothed[np.arange(n), np.maximum(index, 0)], 0.0)
-    return [labels[s] for s in state], conf.tolist()
 
 
 def timed(row: dict, rate):
@@ -131,12 +91,6 @@ def timed(row: dict, rate):
     if "confidence" in row:
         row["confidence"] = round(row["confidence"], 4)
     return row
-
-
-def summary(labels: list[str]) -> dict:
-    names, counts = np.unique(labels, return_counts=True)
-    order = np.argsort(-counts, kind="stable")
-    return {str(names[i]): round(float(counts[i]) / len(labels), 4) for i in order} if labels else {}
 
 
 def as_text(r: dict) -> str:
@@ -182,19 +136,6 @@ def as_text(r: dict) -> str:
             t = f"{w['start_s']:10.4f}" if "start_s" in w else f"{'-':>10}"
             lines.append(f"  {w['window']:7d} {w['start']:10d} {t}  {w['label']:<10} {w['confidence']:.3f}")
     return "\n".join(lines)
-
-
-def resample(samples, ratio: float, cfo: float = 0.0, out_sps: float = 8.0, constant_envelope: bool = False):
-    """The stream shifted by -cfo (cycles/sample), filtered to its band (wider for FSK-like
-    signals) and at `ratio` times its rate (ratio / out_sps: its symbol rate), by
-    amc.normalizer: the live flowgraphs' front end."""
-    tb = gr.top_block()
-    src = blocks.vector_source_c(np.ascontiguousarray(samples, np.complex64))  # no Python list
-    norm = normalizer(1.0, out_sps, ratio / out_sps, cfo, constant_envelope=constant_envelope)
-    sink = blocks.vector_sink_c()
-    tb.connect(src, norm, sink)
-    tb.run()
-    return np.array(sink.data(), np.complex64)
 
 
 def cmd_models(args) -> int:

@@ -8,79 +8,11 @@ import json
 import sys
 
 import numpy as np
-import pmt
-from gnuradio import blocks, gr
-from gnuradio import filter as grfilter
-from gnuradio.filter import firdes
 
 from .._version import __version__
-from ..amc_python import channel_detector
-from ..blocks.classifier import classify_windows
-from ..runtime import bundle, estimate, recordings
+from ..blocks.offline import channel, classify_signal, detect
+from ..runtime import bundle, recordings
 from ..runtime.estimate import si
-from .classify import blind, decisions, summary
-
-# a signal is cut out at about this many samples per Hz of its (-3 dB) bandwidth: 2.5-20
-# samples per symbol for the blind estimator whatever the roll-off
-CHANNEL_OVERSAMPLE = 4.0
-
-
-def detect(samples: np.ndarray, rate: float, center: float, fft_size: int, threshold_db: float) -> list[dict]:
-    """The signals amc.channel_detector finds in the recording, one dict each (its
-    messages' fields), in the order they started."""
-    tb = gr.top_block()
-    det = channel_detector(rate, center, fft_size, 8, threshold_db)
-    store = blocks.message_debug()
-    tb.connect(blocks.vector_source_c(samples, False), det)
-    tb.msg_connect(det, "signals", store, "store")
-    tb.run()
-    ended = {}
-    for i in range(store.num_messages()):
-        m = pmt.to_python(store.get_message(i))
-        if m.get("event") == "end":
-            ended[m["id"]] = m
-    for m in pmt.to_python(det.tracked()):  # those the stream ended with
-        ended.setdefault(m["id"], m)
-    return sorted(ended.values(), key=lambda m: (m["first_sample"], m["id"]))
-
-
-def channel(samples: np.ndarray, rate: float, offset_hz: float, bw_3db: float, occupied: float):
-    """One signal cut out of the band: shifted to 0 Hz, filtered to 0.8 of its bandwidth either
-    side and decimated to about CHANNEL_OVERSAMPLE samples per Hz of it (GNU Radio's
-    freq_xlating_fir_filter_ccc). Its bandwidth: the -3 dB one, or two thirds of what is
-    occupied over the threshold where that is more (peaked spectra such as GFSK's, whose
-    skirts carry its symbol rate). (samples, their rate)."""
-    bandwidth = max(bw_3db, occupied / 1.5)
-    decim = max(1, int(rate / (CHANNEL_OVERSAMPLE * bandwidth)))
-    taps = firdes.low_pass(1.0, rate, min(0.8 * bandwidth, 0.45 * rate / decim), 0.4 * bandwidth)
-    tb = gr.top_block()
-    xlate = grfilter.freq_xlating_fir_filter_ccc(decim, taps, offset_hz, rate)
-    sink = blocks.vector_sink_c()
-    tb.connect(blocks.vector_source_c(samples, False), xlate, sink)
-    tb.run()
-    # the filter's delay: its first len(taps) / decim outputs are its transient
-    return np.array(sink.data(), np.complex64)[len(taps) // decim :], rate / decim
-
-
-def classify_signal(b, samples: np.ndarray, k: int, threads: int) -> dict:
-    """The blind front end and the model on one signal's samples: its estimate, the decision
-    it holds longest (not unknown) and the share of windows that decision has."""
-    if len(samples) < estimate.MIN_SAMPLES:
-        return {"label": "unknown", "why": f"{len(samples)} samples after channelising: too short"}
-    found, x, _ = blind(samples, b.sps)
-    if found.kind == "none":
-        return {"label": "unknown", "why": "no signal in its channel", "estimate": found}
-    length = b.lengths[0]
-    runner = b.runner(length, threads)
-    _, _, _, probs = classify_windows(runner, b.classes, b.spec(length), x, None, None)
-    if not len(probs):
-        return {"label": "unknown", "why": "shorter than a window", "estimate": found}
-    decided, smoothed = decisions(probs, b.classes, k)
-    shares = summary(decided)
-    label = next((name for name in shares if name != "unknown"), "unknown")
-    conf = [c for d, c in zip(decided, smoothed, strict=True) if d == label]
-    return {"label": label, "confidence": float(np.mean(conf)) if conf else 0.0, "decisions": shares,
-            "windows": len(decided), "estimate": found}  # fmt: skip
 
 
 def cmd_scan(args) -> int:
