@@ -4,6 +4,7 @@
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 
@@ -194,3 +195,38 @@ def test_a_signal_over_the_lane_budget_is_reported_and_classified_in_turn(scenes
 def test_scanner_parameters_are_named(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         amc.scanner(**{"samp_rate": RATE, **bad})
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (apt install xvfb)")
+def test_the_qt_band_scanner_draws_a_labelled_box_per_signal(root, scenes, tmp_path):
+    import matplotlib.image
+
+    rng = np.random.default_rng(5)
+    x, truth = scenes.scene(rng, RATE, 2.0, 3, classes=("QPSK", "BPSK", "PAM4"), bw_range=(50e3, 200e3),
+                            snr_range=(15, 20), min_on=0.95)  # fmt: skip
+    band = tmp_path / "band.cf32"
+    x.astype(np.complex64).tofile(band)
+    r = subprocess.run(["grcc", "-o", str(tmp_path), str(root / "examples/live/amc_scan.grc")],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    shot, out = tmp_path / "scan.png", tmp_path / "reports.jsonl"
+    args = ["--device-args", f"file={band},rate={RATE},repeat=true,throttle=true", "--center-freq", "433e6",
+            "--zmq-address", "tcp://127.0.0.1:0", "--report-interval", "0.5", "--json-path", str(out),
+            "--snapshot", str(shot), "--snapshot-exit", "yes"]  # fmt: skip
+    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1400x1000x24", sys.executable,
+                        str(tmp_path / "amc_scan.py"), *args],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 0 and shot.exists(), r.stderr[-3000:]
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    decided = {}
+    for d in map(json.loads, out.read_text().splitlines()):
+        decided[round(d["center_hz"] - 433e6, -4)] = d["decision"]
+    for t in truth:  # what the boxes say: the decision of the signal at each truth's centre
+        near = [v for c, v in decided.items() if abs(c - t["center_hz"]) < 0.2 * t["bandwidth_3db_hz"] + 1e4]
+        assert t["class"] in near, (t, decided)
+    img = matplotlib.image.imread(str(shot))[..., :3]
+    assert img.shape[0] >= 700 and img.shape[1] >= 1000
+    # the waterfall is drawn (not one colour), and boxes and captions in pure white, which the
+    # colour ramp never makes
+    assert img[100:400, 100:-100].std() > 0.05
+    assert np.sum(np.all(img[60:-120] > 0.99, axis=2)) > 500

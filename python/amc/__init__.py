@@ -30,6 +30,7 @@ from .blocks import (
     json_sink,
     labelled_vector_sink,
     modulation_source,
+    scan_display,
     scan_lanes,
     scanner,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "json_sink",
     "labelled_vector_sink",
     "modulation_source",
+    "scan_display",
     "scan_lanes",
     "scanner",
     "signal_estimator",

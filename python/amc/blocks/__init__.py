@@ -9,6 +9,7 @@
 - labelled_vector_sink: vectors of known class and SNR into an RML2018-layout HDF5 file
 - modulation_source: a signal of any RadioML class (hier block)
 - offline: the receive chain's blocks run over arrays (amc classify, amc scan, the scanner)
+- scan_display: the Qt waterfall of a band with a labelled box per signal (and a table)
 - scanner: every signal of a band found, cut out and classified (hier block); scan_lanes
 
 The C++ blocks (vectorizer, signal_estimator, normalizer, decision, burst_channel) come
@@ -23,6 +24,7 @@ from .classify import classify, device_rate
 from .decision_display import decision_display
 from .json_sink import json_sink
 from .labelled_vector_sink import labelled_vector_sink
+from .scan_display import scan_display
 from .scanner import scan_lanes, scanner
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "device_rate",
     "json_sink",
     "labelled_vector_sink",
+    "scan_display",
     "scan_lanes",
     "scanner",
     "modulation_source",
