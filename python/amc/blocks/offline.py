@@ -107,6 +107,11 @@ def detect(samples: np.ndarray, rate: float, center: float, fft_size: int, thres
     return sorted(ended.values(), key=lambda m: (m["first_sample"], m["id"]))
 
 
+def decimation(rate: float, bw_3db: float, occupied: float) -> int:
+    """What channel() decimates a signal of this bandwidth by."""
+    return max(1, int(rate / (CHANNEL_OVERSAMPLE * max(bw_3db, occupied / 1.5))))
+
+
 def channel(samples: np.ndarray, rate: float, offset_hz: float, bw_3db: float, occupied: float):
     """One signal cut out of the band: shifted to 0 Hz, filtered to 0.8 of its bandwidth either
     side and decimated to about CHANNEL_OVERSAMPLE samples per Hz of it (GNU Radio's
@@ -114,7 +119,7 @@ def channel(samples: np.ndarray, rate: float, offset_hz: float, bw_3db: float, o
     occupied over the threshold where that is more (peaked spectra such as GFSK's, whose
     skirts carry its symbol rate). (samples, their rate)."""
     bandwidth = max(bw_3db, occupied / 1.5)
-    decim = max(1, int(rate / (CHANNEL_OVERSAMPLE * bandwidth)))
+    decim = decimation(rate, bw_3db, occupied)
     taps = firdes.low_pass(1.0, rate, min(0.8 * bandwidth, 0.45 * rate / decim), 0.4 * bandwidth)
     tb = gr.top_block()
     xlate = grfilter.freq_xlating_fir_filter_ccc(decim, taps, offset_hz, rate)

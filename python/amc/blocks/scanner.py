@@ -19,6 +19,7 @@ from . import offline
 
 REPORTS, SIGNALS = pmt.intern("reports"), pmt.intern("signals")
 RX_FREQ = pmt.intern("rx_freq")
+CHANNEL_SAMPLES = 1 << 17  # a signal's samples after channelising that a classification looks at (at most)
 # what a report copies from the detector's description of a signal
 DETECTED = ("id", "center_hz", "bandwidth_hz", "occupied_hz", "snr_db", "power_db", "first_seen", "last_seen")
 
@@ -132,7 +133,12 @@ class scan_lanes(gr.sync_block):
         for s in chosen:
             last = min(int(s["last_sample"]), self._written)
             oldest = self._written - len(self._ring)
-            first = max(int(s["first_sample"]), self._band_start, last - self.span, oldest)
+            # no more of the band than gives the estimator its longest span once decimated
+            most = min(
+                self.span,
+                CHANNEL_SAMPLES * offline.decimation(self.rate, s["bandwidth_hz"], s["occupied_hz"]),
+            )
+            first = max(int(s["first_sample"]), self._band_start, last - most, oldest)
             jobs.append((s, self._take(first, last), self.center))
             self._last_turn[int(s["id"])] = self._lists
         self._say(left, f"over the lane budget ({self.lanes} a list): classified in turn", when)
@@ -246,7 +252,8 @@ class scanner(gr.hier_block2):
     samp_rate (Hz), center_freq (Hz of the band's centre; rx_freq tags retune it).
     fft_size, threshold_db, min_bandwidth (Hz): the detector's.
     report_interval: seconds of stream between reports (the detector's list).
-    span: seconds of samples each classification looks at (longer: surer, slower).
+    span: seconds of samples each classification looks at at most (longer: surer, slower;
+    a wide signal needs less: no more than CHANNEL_SAMPLES once channelised).
     lanes: signals classified per report; k: windows a decision is smoothed over;
     threads: the model's threads; json_path: also write the reports there as JSON lines
     ("": not), all of them, those of the last list before the stream ends included.

@@ -97,6 +97,18 @@ def cmd_bench_detector(args) -> int:
     return _run_tool(bench_detector, args.fft, args)
 
 
+def cmd_bench_scanner(args) -> int:
+    from ..tools import bench_scanner
+
+    cores = args.cores or None
+    results = bench_scanner.run(tuple(args.signals), args.samples, args.rounds, cores, args.seconds)
+    print(bench_scanner.table(results, cores))
+    if args.json:
+        write_json(args.json, {"cores": os.cpu_count(), "seconds": args.seconds,
+                               "results": [dict(r.__dict__, ratio=r.ratio) for r in results]})  # fmt: skip
+    return 0
+
+
 def cmd_bench_training(args) -> int:
     from ..ml import models
     from ..tools import bench_training
@@ -147,6 +159,17 @@ def add_commands(sub) -> None:
     b.add_argument("--cores", type=int, default=1, help="CPUs the flowgraph may use (0: all)")
     b.add_argument("--json", help="also write the results to this JSON file")
     b.set_defaults(func=cmd_bench_detector)
+
+    b = bsub.add_parser(
+        "scanner", help="the whole band scanner at 10 MS/s: MS/s against the detector alone; real time, paced"
+    )
+    b.add_argument("--signals", type=int, nargs="+", default=[6], help="signals in the band")
+    b.add_argument("--samples", type=int, default=100_000_000, help="samples per unpaced run")
+    b.add_argument("--rounds", type=int, default=1, help="unpaced runs per configuration (best counts)")
+    b.add_argument("--seconds", type=float, default=20.0, help="seconds of the paced (real-time) run")
+    b.add_argument("--cores", type=int, default=0, help="CPUs the flowgraph may use (0: all)")
+    b.add_argument("--json", help="also write the results to this JSON file")
+    b.set_defaults(func=cmd_bench_scanner)
 
     b = bsub.add_parser(
         "classifier", help="classifier windows/s in a flowgraph against Keras predict; real time"
