@@ -230,3 +230,46 @@ def test_the_qt_band_scanner_draws_a_labelled_box_per_signal(root, scenes, tmp_p
     # colour ramp never makes
     assert img[100:400, 100:-100].std() > 0.05
     assert np.sum(np.all(img[60:-120] > 0.99, axis=2)) > 500
+
+
+def test_amc_scan_prints_the_signals_of_the_committed_scene(root):
+    meta = root / "examples/scenes/band_433.sigmf-meta"
+    truth = json.loads(meta.read_text())["annotations"]
+    r = subprocess.run([str(root / ".venv/bin/amc"), "scan", str(meta), "--fft", "4096", "--no-annotate",
+                        "--json"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    found = sorted(json.loads(r.stdout)["signals"], key=lambda s: s["center_hz"])
+    truth = sorted(truth, key=lambda a: a["core:freq_lower_edge"])
+    assert [s["label"] for s in found] == [a["core:label"] for a in truth]
+    for s, a in zip(found, truth, strict=True):
+        assert a["core:freq_lower_edge"] < s["center_hz"] < a["core:freq_upper_edge"]
+        assert s["symbol_rate_hz"] == pytest.approx(a["scene:symbol_rate_hz"], rel=0.005)
+    assert '"scan"' not in meta.read_text()  # --no-annotate: the committed file is left alone
+
+
+def test_scene_generator_writes_what_it_says(tmp_path):
+    from gnuradio.amc.datasets import scene
+    from gnuradio.amc.runtime import recordings
+
+    x, truth = scene.make(2e6, 0.4, 3, ("QPSK", "GMSK"), (50e3, 200e3), (20.0, 20.0), bursts=True, seed=2)
+    assert len(x) == 800_000 and len(truth) == 3 and x.dtype == np.complex64
+    assert truth[1].start > 0 or truth[1].stop < len(x)  # the second is in bursts
+    for t in truth:  # every signal where it is said to be, about as strong as said
+        k = np.arange(t.start, t.stop)
+        seg = x[k] * np.exp(-2j * np.pi * t.center_hz / 2e6 * k)
+        spectrum = np.abs(np.fft.fftshift(np.fft.fft(seg[: 1 << 16]))) ** 2
+        f = np.fft.fftshift(np.fft.fftfreq(1 << 16, 1 / 2e6))
+        inside = np.abs(f) < 0.4 * t.bandwidth_hz
+        outside = (np.abs(f) > 1.5 * t.bandwidth_hz) & (np.abs(f) < 3 * t.bandwidth_hz)
+        assert 10 * np.log10(spectrum[inside].mean() / spectrum[outside].mean()) > 15, t
+    scene.write_sigmf(str(tmp_path / "s"), x, 2e6, truth, 100e6, "ci16_le")
+    rec = recordings.read(str(tmp_path / "s.sigmf-meta"))
+    assert rec.samp_rate == 2e6 and rec.center_freq == 100e6 and len(rec.samples) == len(x)
+    meta = json.loads((tmp_path / "s.sigmf-meta").read_text())
+    assert [a["core:label"] for a in meta["annotations"]] == [
+        t.label for t in sorted(truth, key=lambda t: (t.start, t.center_hz))
+    ]
+    with pytest.raises(ValueError, match="classes"):
+        scene.make(2e6, 0.1, 2, ("WBFM",))
+    with pytest.raises(ValueError, match="bandwidth"):
+        scene.make(2e6, 0.1, 2, ("QPSK",), (5e6, 6e6))

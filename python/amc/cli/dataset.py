@@ -47,6 +47,22 @@ def cmd_dataset_info(args) -> int:
     return 0
 
 
+def cmd_dataset_scene(args) -> int:
+    from ..datasets import scene
+
+    x, truth = scene.make(args.rate, args.duration, args.signals, tuple(args.classes), tuple(args.bandwidth),
+                          tuple(args.snr), args.bursts, args.seed)  # fmt: skip
+    scene.write_sigmf(args.out, x, args.rate, truth, args.center_freq, args.datatype)
+    print(f"wrote {args.out}.sigmf-data/-meta: {len(x):,} samples at {args.rate:g} S/s, {len(truth)} signals")
+    for t in truth:
+        centre = (args.center_freq + t.center_hz) / 1e6
+        print(
+            f"  {t.label:<6} {centre:12.4f} MHz  {t.bandwidth_hz / 1e3:8.1f} kHz  "
+            f"{t.symbol_rate_hz / 1e3:8.2f} kBd  {t.snr_db:5.1f} dB  samples {t.start}-{t.stop}"
+        )
+    return 0
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("dataset", help="RadioML-style datasets")
     dsub = p.add_subparsers(dest="what", required=True)
@@ -92,6 +108,22 @@ def add_commands(sub) -> None:
     g.add_argument("--force", action="store_true", help="overwrite an existing file")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=cmd_dataset_generate)
+    c = dsub.add_parser("scene", help="a wideband SigMF scene of several signals, with its ground truth")
+    c.add_argument("out", help="path without .sigmf-data / .sigmf-meta")
+    c.add_argument("--rate", type=float, default=10e6, help="sample rate (S/s)")
+    c.add_argument("--duration", type=float, default=1.0, help="seconds")
+    c.add_argument("--signals", type=int, default=4)
+    c.add_argument("--classes", nargs="+", default=["QPSK", "BPSK", "QAM16", "8PSK"],
+                   help="digital classes drawn from (RML2016 and RML2018 names)")  # fmt: skip
+    c.add_argument("--bandwidth", type=float, nargs=2, default=[25e3, 1e6], metavar=("LOW", "HIGH"),
+                   help="occupied bandwidths drawn from (Hz)")  # fmt: skip
+    c.add_argument("--snr", type=float, nargs=2, default=[10, 25], metavar=("LOW", "HIGH"),
+                   help="in-band SNRs drawn from (dB)")  # fmt: skip
+    c.add_argument("--bursts", action="store_true", help="every second signal in 50-200 ms bursts")
+    c.add_argument("--center-freq", type=float, default=0.0, help="Hz of the band's centre (SigMF capture)")
+    c.add_argument("--datatype", choices=["cf32_le", "ci16_le"], default="cf32_le")
+    c.add_argument("--seed", type=int, default=0)
+    c.set_defaults(func=cmd_dataset_scene)
     i = dsub.add_parser("info", help="what a dataset file holds")
     i.add_argument("file")
     i.set_defaults(func=cmd_dataset_info)

@@ -4,9 +4,9 @@
 alone in the same run, and, paced at the band's own rate, whether it keeps real time and how
 often each signal is classified.
 
-The band: white noise with `signals` signals of gr-amc's on-the-fly generator
-(datasets.synthetic: QPSK, BPSK, 8PSK, QAM16, PAM4, CPFSK at 10..64 samples per symbol, 15 to
-25 dB in their band), 2^22 samples played in a loop.
+The band: a scene of datasets.scene (`amc dataset scene`): white noise with `signals` signals
+of QPSK, BPSK, 8PSK, QAM16, PAM4 and CPFSK, 150 kHz to 1.2 MHz wide, 15 to 25 dB in their band,
+2^22 samples played in a loop.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gnuradio import blocks, gr
 
 from ..amc_python import channel_detector
 from ..blocks.scanner import scanner
-from ..datasets import synthetic
+from ..datasets import scene
 from .bench_vectorizer import pinned
 
 RATE = 10e6
@@ -28,22 +28,9 @@ CLASSES = ("QPSK", "BPSK", "8PSK", "QAM16", "PAM4", "CPFSK")
 LENGTH = 1 << 22
 
 
-def band(signals: int, seed: int = 0) -> tuple[np.ndarray, list[dict]]:
-    """(samples, truth) of a band with `signals` signals side by side, unit noise power per sample."""
-    rng = np.random.default_rng(seed)
-    x = (rng.standard_normal(LENGTH) + 1j * rng.standard_normal(LENGTH)) * np.sqrt(0.5)
-    slots = np.linspace(-0.42, 0.42, signals)
-    k = np.arange(LENGTH)
-    truth = []
-    for i, f in enumerate(slots):
-        name, sps = CLASSES[i % len(CLASSES)], int(rng.choice([10, 16, 24, 40, 64]))
-        r = synthetic.Ranges(classes=(name, "BPSK" if name != "BPSK" else "QPSK"), sps=(sps,))
-        s = synthetic.batch(r, 1, LENGTH, seed, i, classes=[0]).windows[0].astype(np.complex128)
-        snr = rng.uniform(15, 25)  # in the signal's band: its power over the noise in about RATE / sps
-        s *= np.sqrt(10 ** (snr / 10) / sps)
-        x += s * np.exp(2j * np.pi * f * k)
-        truth.append({"class": name, "center_hz": f * RATE, "symbol_rate_hz": RATE / sps, "snr_db": snr})
-    return x.astype(np.complex64), truth
+def band(signals: int, seed: int = 0):
+    """(samples, truth) of a band with `signals` signals side by side (datasets.scene)."""
+    return scene.make(RATE, LENGTH / RATE, signals, CLASSES, (150e3, 1.2e6), (15.0, 25.0), False, seed)
 
 
 @dataclass
@@ -90,8 +77,8 @@ def _paced(data: np.ndarray, seconds: float, truth: list[dict]):
     done = [d for d in reports if d.get("status") == "classified"]
     right, waits = [], []
     for t in truth:
-        mine = [d for d in done if abs(d["center_hz"] - t["center_hz"]) < 0.3 * t["symbol_rate_hz"]]
-        right += [d["label"] == t["class"] for d in mine]
+        mine = [d for d in done if abs(d["center_hz"] - t.center_hz) < 0.3 * t.symbol_rate_hz]
+        right += [d["label"] == t.label for d in mine]
         times = [0.0] + sorted(d["stream_time"] for d in mine) + [seconds]
         waits.append(float(np.max(np.diff(times))))
     return seconds / wall, len(done) / seconds, float(np.mean(right)) if right else 0.0, max(waits)
