@@ -40,7 +40,7 @@ def match(truth: dict, found: list[dict]):
 
 
 def scenes(n: int, seed: int):
-    from gnuradio.amc.cli import scan
+    from gnuradio.amc.blocks import offline
     from gnuradio.amc.runtime import bundle
 
     b = bundle.load("default")
@@ -48,7 +48,7 @@ def scenes(n: int, seed: int):
     for i in range(n):
         rng = np.random.default_rng(seed + i)
         x, truth = cross_scene.scene(rng, RATE, 1.0, int(rng.integers(3, 7)), bursts=bool(i % 2))
-        found = scan.detect(x, RATE, 0.0, 8192, 6.0)
+        found = offline.detect(x, RATE, 0.0, 8192, 6.0)
         labels = {}
         for t in truth:
             s = match(t, found)
@@ -58,10 +58,10 @@ def scenes(n: int, seed: int):
             if s is not None:
                 if s["id"] not in labels:
                     first, last = int(s["first_sample"]), min(int(s["last_sample"]), len(x))
-                    ch, _ = scan.channel(
+                    ch, _ = offline.channel(
                         x[first:last], RATE, s["center_hz"], s["bandwidth_hz"], s["occupied_hz"]
                     )
-                    labels[s["id"]] = scan.classify_signal(b, ch, 8, 2)["label"]
+                    labels[s["id"]] = offline.classify_signal(b, ch, 8, 2)["label"]
                 row.update(center_error=abs(s["center_hz"] - t["center_hz"]) / t["bandwidth_3db_hz"],
                            bandwidth_error=abs(s["bandwidth_hz"] / t["bandwidth_3db_hz"] - 1),
                            label=labels[s["id"]])  # fmt: skip
