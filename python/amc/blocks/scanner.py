@@ -78,6 +78,7 @@ class scan_lanes(gr.sync_block):
         # the worker's alone
         self._history: dict[int, dict[str, int]] = {}  # id -> windows per decided label
         self._latest: dict[int, dict] = {}
+        self._latest_lock = threading.Lock()  # latest() reads it from other threads
         self._classified: dict[int, dict] = {}  # id -> its last classified report
         self._worker = None
         self._file = None
@@ -87,7 +88,8 @@ class scan_lanes(gr.sync_block):
 
     def latest(self) -> list[dict]:
         """The last report of every signal seen (ended ones included), by id."""
-        return [dict(self._latest[i]) for i in sorted(self._latest)]
+        with self._latest_lock:
+            return [dict(self._latest[i]) for i in sorted(self._latest)]
 
     # the flowgraph's thread: samples into the ring, lists into jobs
     def work(self, input_items, output_items):
@@ -215,7 +217,8 @@ class scan_lanes(gr.sync_block):
             d = {**self._classified.pop(ident, self._latest.get(ident, {})), **d}
         elif d.get("status") == "classified":
             self._classified[ident] = d
-        self._latest[ident] = d
+        with self._latest_lock:
+            self._latest[ident] = d
         if self._file is not None:
             self._file.write(json.dumps(d, separators=(",", ":")) + "\n")
             self._file.flush()
