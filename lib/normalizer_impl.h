@@ -10,6 +10,7 @@
 #include <gnuradio/blocks/rotator.h>
 #include <gnuradio/filter/fft_filter.h>
 #include <gnuradio/filter/pfb_arb_resampler.h>
+#include <volk/volk_alloc.hh>
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -64,7 +65,10 @@ private:
     int d_block = 0;             // input samples per FFT-filter call
     unsigned d_arm = 1;          // taps per polyphase arm
     std::vector<gr_complex> d_a; // rotated input waiting for the filter
-    std::vector<gr_complex> d_b; // filtered, decimated samples waiting for the resampler
+    // filtered, decimated samples waiting for the resampler; VOLK-aligned because the
+    // resampler's FIR kernels read from the input address rounded down to the alignment
+    // (zero taps there): memory before an unaligned buffer can hold NaN, and 0 * NaN is NaN
+    volk::vector<gr_complex> d_b;
     std::vector<gr_complex> d_scratch;
     uint64_t d_fed = 0;              // input samples taken
     uint64_t d_b_first = 0;          // index of d_b[0] among the decimated samples
