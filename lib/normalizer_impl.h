@@ -67,7 +67,8 @@ private:
     std::vector<gr_complex> d_a; // rotated input waiting for the filter
     // filtered, decimated samples waiting for the resampler; VOLK-aligned because the
     // resampler's FIR kernels read from the input address rounded down to the alignment
-    // (zero taps there): memory before an unaligned buffer can hold NaN, and 0 * NaN is NaN
+    // (zero taps there): memory before an unaligned buffer can hold NaN, and 0 * NaN is
+    // NaN
     volk::vector<gr_complex> d_b;
     std::vector<gr_complex> d_scratch;
     uint64_t d_fed = 0;              // input samples taken

@@ -12,8 +12,8 @@ samples (the pieces are independent symbol streams: a phase jump every 65k symbo
 to the scene's rate by scipy's polyphase resampler; its power is set by its SNR in band (signal
 power over the noise power in one symbol rate, i.e. Es/N0), the noise having unit power per sample.
 The truth per signal: class, centre, symbol rate, roll-off, occupied bandwidth ((1 + roll-off)
-symbol rates; 1.2 / 0.8 for CPFSK / GFSK), the -3 dB bandwidth of its clean spectrum, SNR, start and
-stop sample.
+symbol rates; 1.2 / 0.8 for CPFSK / GFSK), the -3 dB bandwidth of its clean spectrum (the symbol
+rate; measured on 2^17 samples for FSK), SNR, start and stop sample.
 """
 
 import argparse
@@ -43,7 +43,13 @@ def clean(name: str, n: int, rs: float, rate: float, rolloff: float, rng) -> tup
     x4 = np.concatenate(pieces)
     x = sps_signal.resample_poly(x4, up, down)[32 * up // down :][:n]
     rs_exact = rate * down / (up * SPS)
-    return x / np.sqrt(np.mean(np.abs(x) ** 2)), rs_exact, width_3db(x4) * SPS * rs_exact
+    if name not in OCCUPANCY:  # a root-raised-cosine spectrum is at half power at +-rs/2 exactly
+        width = rs_exact
+    else:  # measured on a long clean piece of its own (a burst's periodogram is too noisy), drawn
+        # from a generator of its own so that the scene's draws do not depend on it
+        long = cg.baseband(name, 1 << 17, SPS, np.random.default_rng(len(name)), rolloff)
+        width = width_3db(long) * SPS * rs_exact
+    return x / np.sqrt(np.mean(np.abs(x) ** 2)), rs_exact, width
 
 
 def width_3db(x: np.ndarray) -> float:
