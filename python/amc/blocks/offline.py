@@ -113,14 +113,19 @@ def decimation(rate: float, bw_3db: float, occupied: float) -> int:
 
 
 def channel(samples: np.ndarray, rate: float, offset_hz: float, bw_3db: float, occupied: float):
-    """One signal cut out of the band: shifted to 0 Hz, filtered to 0.8 of its bandwidth either
-    side and decimated to about CHANNEL_OVERSAMPLE samples per Hz of it (GNU Radio's
-    freq_xlating_fir_filter_ccc). Its bandwidth: the -3 dB one, or two thirds of what is
-    occupied over the threshold where that is more (peaked spectra such as GFSK's, whose
-    skirts carry its symbol rate). (samples, their rate)."""
+    """One signal cut out of the band: shifted to 0 Hz, filtered to 0.8 of its bandwidth (or of
+    its occupied width, where more) either side and decimated to about CHANNEL_OVERSAMPLE
+    samples per Hz of its bandwidth (GNU Radio's freq_xlating_fir_filter_ccc). Its bandwidth:
+    the -3 dB one, or two thirds of what is occupied over the threshold where that is more
+    (peaked spectra such as GFSK's, whose skirts carry its symbol rate). (samples, their rate)."""
     bandwidth = max(bw_3db, occupied / 1.5)
     decim = decimation(rate, bw_3db, occupied)
-    taps = firdes.low_pass(1.0, rate, min(0.8 * bandwidth, 0.45 * rate / decim), 0.4 * bandwidth)
+    # the pass band reaches 0.8 of the bandwidth or of all that is occupied, whichever is more:
+    # FSK's skirts (below its -3 dB width) carry its symbol rate, and the blind front end
+    # filters to the signal's own band afterwards; cutting at 0.8 of the -3 dB width alone left
+    # GFSK without a rate and CPFSK narrowed into GFSK (docs/benchmarks.md, issue 19)
+    cutoff = min(max(0.8 * bandwidth, 0.8 * occupied), 0.45 * rate / decim)
+    taps = firdes.low_pass(1.0, rate, cutoff, 0.4 * bandwidth)
     tb = gr.top_block()
     xlate = grfilter.freq_xlating_fir_filter_ccc(decim, taps, offset_hz, rate)
     sink = blocks.vector_sink_c()
