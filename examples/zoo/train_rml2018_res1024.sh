@@ -10,7 +10,7 @@
 # stage where it stands with `amc train ... --resume --epochs N` (N: the epochs it finished).
 #
 #   examples/zoo/train_rml2018_res1024.sh [WORK_DIR]       (default: runs/rml2018)
-# EPOCHS1/EPOCHS2/EPOCHS3 (30/40/40) cap the stages (early stopping usually ends them first);
+# EPOCHS1/EPOCHS2/EPOCHS3 (30/40/40) cap the stages (early stopping ends them first where it can);
 # STEPS (500 batches of 256 per epoch) and VAL (8192 windows) size them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,8 +30,9 @@ train() {  # OUT then amc train's options; a finished run is skipped, an interru
 train "$work/s1" --length 256 --lr 1e-3 --lr-patience 3 --stop-patience 8 --seed 21 --epochs "${EPOCHS1:-30}"
 train "$work/s2" --length 1024 --lr 5e-4 --lr-patience 2 --stop-patience 6 --seed 22 --init "$work/s1" \
     --epochs "${EPOCHS2:-40}"
-# stage 3: the carrier offsets cut to what the blind front end leaves (the preset as committed:
-# stages 1 and 2 ran with offsets to 0.002 cycles/sample, their ranges.yaml say so)
+# stage 3: on at half the learning rate (the shipped bundle's stages ran as
+# EPOCHS1=12 EPOCHS2=6 EPOCHS3=6 on the 2-core CPU, about 2.3 hours; each ranges.yaml records the
+# preset it ran with)
 train "$work/s3" --length 1024 --lr 2.5e-4 --lr-patience 2 --stop-patience 6 --seed 23 --init "$work/s2" \
     --epochs "${EPOCHS3:-40}"
 echo "trained: $work/s3 (amc export $work/s3 --out python/amc/bundles/rml2018_res1024)"
