@@ -18,6 +18,7 @@ rate; measured on 2^17 samples for FSK), SNR, start and stop sample.
 
 import argparse
 import fractions
+import functools
 import json
 import os
 import sys
@@ -43,13 +44,17 @@ def clean(name: str, n: int, rs: float, rate: float, rolloff: float, rng) -> tup
     x4 = np.concatenate(pieces)
     x = sps_signal.resample_poly(x4, up, down)[32 * up // down :][:n]
     rs_exact = rate * down / (up * SPS)
-    if name not in OCCUPANCY:  # a root-raised-cosine spectrum is at half power at +-rs/2 exactly
-        width = rs_exact
-    else:  # measured on a long clean piece of its own (a burst's periodogram is too noisy), drawn
-        # from a generator of its own so that the scene's draws do not depend on it
-        long = cg.baseband(name, 1 << 17, SPS, np.random.default_rng(len(name)), rolloff)
-        width = width_3db(long) * SPS * rs_exact
+    # a root-raised-cosine spectrum is at half power at +-rs/2 exactly
+    width = rs_exact * (fsk_width(name) if name in OCCUPANCY else 1.0)
     return x / np.sqrt(np.mean(np.abs(x) ** 2)), rs_exact, width
+
+
+@functools.cache
+def fsk_width(name: str) -> float:
+    """An FSK class's -3 dB width in symbol rates, measured once on a long clean piece (a
+    burst's periodogram is too noisy), from a generator of its own so that the scenes' draws
+    do not depend on it."""
+    return width_3db(cg.baseband(name, 1 << 17, SPS, np.random.default_rng(0), 0.35)) * SPS
 
 
 def width_3db(x: np.ndarray) -> float:

@@ -120,11 +120,11 @@ def channel(samples: np.ndarray, rate: float, offset_hz: float, bw_3db: float, o
     (peaked spectra such as GFSK's, whose skirts carry its symbol rate). (samples, their rate)."""
     bandwidth = max(bw_3db, occupied / 1.5)
     decim = decimation(rate, bw_3db, occupied)
-    # the pass band reaches 0.8 of the bandwidth or of all that is occupied, whichever is more:
+    # the pass band reaches 0.8 of the -3 dB width or of all that is occupied, whichever is more:
     # FSK's skirts (below its -3 dB width) carry its symbol rate, and the blind front end
     # filters to the signal's own band afterwards; cutting at 0.8 of the -3 dB width alone left
     # GFSK without a rate and CPFSK narrowed into GFSK (docs/benchmarks.md, issue 19)
-    cutoff = min(max(0.8 * bandwidth, 0.8 * occupied), 0.45 * rate / decim)
+    cutoff = min(0.8 * max(bw_3db, occupied), 0.45 * rate / decim)
     taps = firdes.low_pass(1.0, rate, cutoff, 0.4 * bandwidth)
     tb = gr.top_block()
     xlate = grfilter.freq_xlating_fir_filter_ccc(decim, taps, offset_hz, rate)
