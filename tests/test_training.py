@@ -198,6 +198,21 @@ def test_training_on_generated_windows_resumes_and_evaluates(tmp_path, root):
     assert bad.returncode == 2 and "neither a preset" in bad.stderr
 
 
+def test_variable_length_training_on_generated_windows_from_a_shipped_bundle(tmp_path, root):
+    # the variable-length model's recipe: every length in turn, 4 and 8 sps, from the bundle's weights
+    cfg = training.TrainConfig("lstm_ap", None, str(tmp_path / "v"), length=[64, 128], batch=16, epochs=1,
+                               generate="modified_random", steps_per_epoch=4, val_windows=64,
+                               init=str(root / "python/amc/bundles/modified_lstm_ap"))  # fmt: skip
+    stream = training.generated_source(cfg).batches(0)
+    assert [next(stream)[0].shape[1] for _ in range(4)] == [64, 128, 64, 128]
+    info = training.train(cfg, log=lambda *a: None)
+    assert info.lengths == [64, 128] and info.data_attrs["sps"] == [4, 8]
+    assert info.config["init"].endswith("modified_lstm_ap")
+    with pytest.raises(ValueError, match="init: .* is a lstm_ap model"):  # a bundle of another model
+        training.train(training.TrainConfig("res_cnn", None, str(tmp_path / "w"), length=128,
+                                            generate="rml2016_random", init=cfg.init))  # fmt: skip
+
+
 def test_killed_run_resumes_with_its_whole_history(small_data, tmp_path, root):
     """A run killed mid-training (here most likely while writing its files) resumes from its
     last backup and reports every epoch (the tables' s/epoch and the curves)."""
@@ -331,7 +346,7 @@ def test_variable_length_model_trains_on_several_lengths_and_tests_on_an_unseen_
                                snr_min=30, init=str(run))  # fmt: skip
     again = training.train(cfg, log=lambda *a: None)
     assert again.data_attrs["snr_range"] == [30, 30] and again.config["init"] == str(run)
-    with pytest.raises(ValueError, match="init: .* is a lstm_ap run"):
+    with pytest.raises(ValueError, match="init: .* is a lstm_ap model"):
         training.train(
             training.TrainConfig("gru2", str(data), str(tmp_path / "y"), length=[128], init=str(run))
         )

@@ -200,12 +200,16 @@ def soft_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
     return out
 
 
-def generated_batches(ranges, spec: features.VectorSpec, batch: int, seed: int, first: int) -> Iterator:
+def generated_batches(
+    ranges, specs: list[features.VectorSpec], batch: int, seed: int, first: int
+) -> Iterator:
     """The endless training stream of a generated run: batch number first, first + 1, ...
-    (seeded [seed, number]: a resumed run continues the stream where it stopped). Labels are
+    (seeded [seed, number]: a resumed run continues the stream where it stopped), batch k of
+    length specs[k % len(specs)] (variable-length models: every length in turn). Labels are
     class indices, or soft targets (soft_labels) when the preset has outliers."""
     index = first
     while True:
+        spec = specs[index % len(specs)]
         b = synthetic.batch(ranges, batch, spec.window, seed, index)
         vectors, _ = features.transform(b.windows, spec)
         yield vectors, (soft_labels(b.labels, len(ranges.classes)) if ranges.outliers else b.labels)

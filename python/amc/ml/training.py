@@ -17,7 +17,7 @@ import yaml
 
 from ..datasets import synthetic
 from ..datasets.readers import file_sha256
-from ..runtime import features
+from ..runtime import bundle, features
 from ..runtime.atomic import write_json, write_text
 from . import models, record
 from .data import (
@@ -71,8 +71,8 @@ class TrainConfig:
             raise ValueError(f"data: {self.data} is not a file")
         if self.generate is not None:
             synthetic.preset(self.generate)  # refuses an unknown preset or a bad YAML, naming it
-            if len(self.lengths()) != 1 or self.lengths()[0] is None:
-                raise ValueError("length: give the one window length to generate (--length)")
+            if None in self.lengths():
+                raise ValueError("length: give the window length(s) to generate (--length)")
             if self.max_train or self.snr_min is not None or self.snr_max is not None:
                 raise ValueError("max_train/snr_min/snr_max select rows of a file; the preset sets the SNRs")
         for name in ("epochs", "batch", "lr_patience", "stop_patience", "steps_per_epoch", "val_windows"):
@@ -82,8 +82,10 @@ class TrainConfig:
             raise ValueError(f"lr {self.lr} must be > 0")
         if self.snr_min is not None and self.snr_max is not None and self.snr_min > self.snr_max:
             raise ValueError(f"snr_min {self.snr_min} is above snr_max {self.snr_max}")
-        if self.init is not None and not os.path.isfile(os.path.join(self.init, record.FILE)):
-            raise ValueError(f"init: {self.init} is not a finished run (no {record.FILE})")
+        if self.init is not None and not any(
+            os.path.isfile(os.path.join(self.init, f)) for f in (record.FILE, bundle.METADATA)
+        ):
+            raise ValueError(f"init: {self.init} is neither a finished run ({record.FILE}) nor a bundle")
 
 
 def select_rows(parts: list[Data], cfg: TrainConfig) -> tuple[list[np.ndarray], np.ndarray]:
@@ -108,17 +110,23 @@ def select_rows(parts: list[Data], cfg: TrainConfig) -> tuple[list[np.ndarray], 
 
 
 def initial_model(cfg: TrainConfig, classes: list[str], window: int | None, soft_targets: bool = False):
-    """The compiled model to train: fresh, or with the weights of the finished run cfg.init."""
+    """The compiled model to train: fresh, or with the weights of cfg.init, a finished run or a
+    bundle with its Keras model (fine-tuning a shipped model, curricula)."""
     keras.utils.set_random_seed(cfg.seed)
     model = models.build(cfg.model, len(classes), window)
     if cfg.init:
-        start = TrainRecord.read(cfg.init)
-        if start.model != cfg.model or start.classes != classes:
-            raise ValueError(f"init: {cfg.init} is a {start.model} run for classes {start.classes}, "
+        if os.path.isfile(os.path.join(cfg.init, record.FILE)):
+            start = TrainRecord.read(cfg.init)
+            name, start_classes, weights = start.model, start.classes, os.path.join(cfg.init, "model.keras")
+        else:
+            b = bundle.load(cfg.init)
+            if "keras" not in b.meta:
+                raise ValueError(f"init: bundle {cfg.init} has no Keras model to start from")
+            name, start_classes, weights = b.name, b.classes, os.path.join(b.path, b.meta["keras"]["file"])
+        if name != cfg.model or start_classes != classes:
+            raise ValueError(f"init: {cfg.init} is a {name} model for classes {start_classes}, "
                              f"not {cfg.model} for {classes}")  # fmt: skip
-        model.set_weights(
-            keras.saving.load_model(os.path.join(cfg.init, "model.keras"), safe_mode=True).get_weights()
-        )
+        model.set_weights(keras.saving.load_model(weights, safe_mode=True).get_weights())
     return models.compile_for_training(model, cfg.lr, soft_targets)
 
 
@@ -194,7 +202,8 @@ def generated_source(cfg: TrainConfig) -> Source:
         os.makedirs(cfg.out, exist_ok=True)
         fields = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(ranges).items()}
         write_text(kept, yaml.safe_dump(fields, sort_keys=False))
-    spec = models.MODELS[cfg.model].spec(cfg.lengths()[0])
+    entry = models.MODELS[cfg.model]
+    spec = entry.spec(cfg.lengths()[0])
     val = synthetic_data(ranges, cfg.val_windows, spec.window, cfg.seed + VALIDATION_SEED)
     val_x, _ = features.transform(val.windows(np.arange(len(val))), spec)
     soft = ranges.outliers > 0  # validation on the classes alone, as one-hot targets
@@ -203,14 +212,19 @@ def generated_source(cfg: TrainConfig) -> Source:
     attrs = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(ranges).items()}
     return Source(
         classes=list(ranges.classes),
-        lengths=[spec.window],
+        lengths=cfg.lengths(),
         val=(val_x, val_y),
         batch=cfg.batch,
         steps=cfg.steps_per_epoch,
         batches=lambda initial_epoch: generated_batches(
-            ranges, spec, cfg.batch, cfg.seed, initial_epoch * cfg.steps_per_epoch
+            ranges,
+            [entry.spec(n) for n in cfg.lengths()],
+            cfg.batch,
+            cfg.seed,
+            initial_epoch * cfg.steps_per_epoch,
         ),  # fmt: skip
-        about=f"windows of {spec.window} generated on the fly ({name}: a new batch every step)",
+        about=f"windows of {'/'.join(map(str, cfg.lengths()))} generated on the fly "
+        f"({name}: a new batch every step)",
         record={
             "data": GENERATED + name,
             "data_sha256": hashlib.sha256(json.dumps(attrs, sort_keys=True).encode()).hexdigest(),
