@@ -22,6 +22,9 @@ constexpr int k_psd_size = 1024;     // Welch segments of the power spectrum
 constexpr double k_band_db = 13.0;   // the occupied band: within this of the peak
 constexpr double k_nothing_db = 3.0; // a peak less than this above the floor: no signal
 constexpr double k_line_min = 8.0;   // a line this many times the median around it
+// the fourth-root FSK feature's threshold: its spectrum is flat away from its lines (the
+// root tames the clicks), where a noise bin passes 6x the median with p ~ 1e-11
+constexpr double k_root_min = 6.0;
 // E|s|^4 / (E|s|^2)^2 of the signal: 1 for FSK and FM, 1.19 and up for root-raised-
 // cosine PSK, PAM and QAM (measured, roll-off 0.2..0.5)
 constexpr double k_constant_envelope = 1.1;
@@ -363,15 +366,38 @@ signal_estimate estimator_core::run(const gr_complex* x_in)
                    k_line_min / 2) {
         fsk.freq = sq.freq / 2; // the jumps, weaker elsewhere, still show a line at half
     }
+    // A narrow GFSK's frequency features above drown in the discriminator's clicks below
+    // about 15 dB Es/N0: the fourth root of |frequency|, taken after a filter about as
+    // wide as the band, keeps the line at Rs to about 10 dB (measured; CPFSK and GMSK
+    // show it at Rs too). Where the features above see a line at twice its frequency, it
+    // is the sub-harmonic of a non-integer sampling pattern, and theirs is the rate.
+    band_limit(1.1 * bandwidth + 2.0 / n, d_y);
+    double centre = 0;
+    for (size_t i = 0; i + 1 < d_n; i++) {
+        d_seq[i] = std::arg(d_y[i + 1] * std::conj(d_y[i]));
+        centre += d_seq[i];
+    }
+    centre /= d_n - 1;
+    for (size_t i = 0; i + 1 < d_n; i++) {
+        d_seq[i] = std::pow(std::abs(d_seq[i] - float(centre)), 0.25f);
+    }
+    const line_found root = find_line(spectrum_of(d_seq.data(), d_n - 1), lo, hi);
+    const bool sub_harmonic = fsk.strength >= k_line_min && root.freq > 0 &&
+                              std::abs(fsk.freq / root.freq - 2) < 0.02;
+    bool fsk_found = fsk.strength >= k_line_min;
+    if (root.strength >= k_root_min && !sub_harmonic) {
+        fsk = root;
+        fsk_found = true;
+    }
     const double k = kurtosis(d_y_fsk, floor * std::min(1.0, 2 * fsk_cutoff));
     if (k < k_constant_envelope) {
         // FSK (or FM). The band filter's ripple on its envelope carries the rate too,
         // and more clearly than the instantaneous frequency where the filter cuts into
         // the band (CPFSK, whose frequency features at 12-16 sps and 15 dB sometimes
         // show 2 Rs); a narrow GFSK shows it only in its frequency
-        const line_found& use =
-            lin.strength > fsk.strength || fsk.strength < k_line_min ? lin : fsk;
-        if (use.strength >= k_line_min) {
+        const bool by_frequency = fsk_found && fsk.strength >= lin.strength;
+        const line_found& use = by_frequency ? fsk : lin;
+        if (by_frequency || lin.strength >= k_line_min) {
             return made("constant_envelope",
                         cfo,
                         bandwidth,

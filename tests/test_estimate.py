@@ -48,6 +48,14 @@ def test_fsk_is_constant_envelope_at_its_symbol_rate(gen, name, sps):
     assert abs(e.symbol_rate * sps - 1) < 0.02
 
 
+@pytest.mark.parametrize("sps,esn0_db", [(4, 10.0), (8, 12.0)])
+def test_narrow_gfsk_keeps_its_rate_near_10_db(gen, sps, esn0_db):
+    # GFSK of index 0.25: its frequency's square lost the line below about 15 dB (clicks)
+    e = est.estimate(signal(gen, "GFSK", sps, esn0_db, cfo=0.03, seed=11))
+    assert e.kind == "constant_envelope"
+    assert abs(e.symbol_rate * sps - 1) < 0.02
+
+
 def test_noise_is_no_signal_and_bad_samples_do_not_break_it(gen):
     rng = np.random.default_rng(1)
     noise = (rng.standard_normal(1 << 16) + 1j * rng.standard_normal(1 << 16)).astype(np.complex64)

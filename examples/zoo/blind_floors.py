@@ -84,6 +84,38 @@ def end_to_end(per, snr, rng):
     return out
 
 
+def percent(error: float) -> str:
+    """A relative rate error for the table: "no rate" where more than that share had none."""
+    return f"{100 * error:.4f} %" if np.isfinite(error) else "no rate"
+
+
+def rate_table(rows: list, esn0s: list) -> tuple[list, dict]:
+    """The rate and carrier rows of the table, and their summary, from rate_errors' rows."""
+    lines = ["| signals | median rate error | p95 rate error | p95 carrier error (of Rs) | kind right |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    summary = {}
+    groups = [("linear", LINEAR, "linear", esn0s), ("FSK", FSK, "constant_envelope", esn0s)]
+    groups += [
+        (f"{name} at {snr:g} dB", (name,), "constant_envelope", [snr]) for name in FSK for snr in esn0s
+    ]
+    for label, names, kind, snrs in groups:
+        sel = [r for r in rows if r["class"] in names and r["esn0_db"] in snrs]
+        err = np.array([r["rate_error"] for r in sel])  # inf where no rate was found
+        p95 = float(np.percentile(np.where(np.isfinite(err), err, 1e9), 95))
+        cfo = np.array([r["cfo_error_of_rs"] for r in sel])
+        right = np.mean([r["kind"] == kind for r in sel])
+        summary[label] = {"median_rate_error": float(np.median(err)),
+                          "p95_rate_error": p95 if p95 < 1e9 else float("inf"),
+                          "max_rate_error": float(err.max()),
+                          "p95_cfo_error_of_rs": float(np.percentile(cfo, 95)),
+                          "kind_right": float(right), "signals": len(sel)}  # fmt: skip
+        s = summary[label]
+        lines.append(f"| {label} ({len(sel)}) | {percent(s['median_rate_error'])} | "
+                     f"{percent(s['p95_rate_error'])} | {100 * s['p95_cfo_error_of_rs']:.2f} % | "
+                     f"{100 * right:.1f} % |")  # fmt: skip
+    return lines, summary
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--per", type=int, default=6, help="signals per class, sps and SNR")
@@ -93,26 +125,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     rng = np.random.default_rng(a.seed)
     rows = rate_errors(a.per, a.snr, rng)
-    lines = ["| signals | median rate error | p95 rate error | p95 carrier error (of Rs) | kind right |",
-             "|---|---|---|---|---|"]  # fmt: skip
-    summary = {}
-    groups = [("linear", LINEAR, "linear", a.snr), ("FSK", FSK, "constant_envelope", a.snr)]
-    groups += [
-        (f"{name} at {snr:g} dB", (name,), "constant_envelope", [snr]) for name in FSK for snr in a.snr
-    ]
-    for label, names, kind, snrs in groups:
-        sel = [r for r in rows if r["class"] in names and r["esn0_db"] in snrs]
-        err = np.array([r["rate_error"] for r in sel])
-        cfo = np.array([r["cfo_error_of_rs"] for r in sel])
-        right = np.mean([r["kind"] == kind for r in sel])
-        summary[label] = {"median_rate_error": float(np.median(err)),
-                          "p95_rate_error": float(np.percentile(err, 95)), "max_rate_error": float(err.max()),
-                          "p95_cfo_error_of_rs": float(np.percentile(cfo, 95)),
-                          "kind_right": float(right), "signals": len(sel)}  # fmt: skip
-        s = summary[label]
-        lines.append(f"| {label} ({len(sel)}) | {100 * s['median_rate_error']:.4f} % | "
-                     f"{100 * s['p95_rate_error']:.4f} % | {100 * s['p95_cfo_error_of_rs']:.2f} % | "
-                     f"{100 * right:.1f} % |")  # fmt: skip
+    lines, summary = rate_table(rows, a.snr)
     e2e = end_to_end(max(1, a.per // 2), max(a.snr), rng)
     cols = ["centred at 8 sps"] + [f"{s} sps" for s in E2E_SPS]
     lines += ["", f"| class (Es/N0 {max(a.snr):g} dB, CFO to ±10 %) | " + " | ".join(cols) + " |",
