@@ -371,7 +371,7 @@ signal_estimate estimator_core::run(const gr_complex* x_in)
     // wide as the band, keeps the line at Rs to about 10 dB (measured; CPFSK and GMSK
     // show it at Rs too). Where the features above see a line at twice its frequency, it
     // is the sub-harmonic of a non-integer sampling pattern, and theirs is the rate.
-    band_limit(1.1 * bandwidth + 2.0 / n, d_y);
+    band_limit(1.1 * bandwidth + 2.0 / n, d_y); // d_y's linear feature is taken: reused
     double centre = 0;
     for (size_t i = 0; i + 1 < d_n; i++) {
         d_seq[i] = std::arg(d_y[i + 1] * std::conj(d_y[i]));

@@ -199,9 +199,10 @@ def generated_source(cfg: TrainConfig) -> Source:
         ranges = synthetic.Ranges.from_yaml(kept)
     else:
         ranges = synthetic.preset(cfg.generate)
+    attrs = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(ranges).items()}
+    if not os.path.isfile(kept):
         os.makedirs(cfg.out, exist_ok=True)
-        fields = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(ranges).items()}
-        write_text(kept, yaml.safe_dump(fields, sort_keys=False))
+        write_text(kept, yaml.safe_dump(attrs, sort_keys=False))
     entry = models.MODELS[cfg.model]
     spec = entry.spec(cfg.lengths()[0])
     val = synthetic_data(ranges, cfg.val_windows, spec.window, cfg.seed + VALIDATION_SEED)
@@ -209,7 +210,6 @@ def generated_source(cfg: TrainConfig) -> Source:
     soft = ranges.outliers > 0  # validation on the classes alone, as one-hot targets
     val_y = soft_labels(val.y, len(ranges.classes)) if soft else val.y
     name = os.path.basename(cfg.generate)[: -len(".yaml")] if cfg.generate.endswith(".yaml") else cfg.generate
-    attrs = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(ranges).items()}
     return Source(
         classes=list(ranges.classes),
         lengths=cfg.lengths(),
