@@ -71,9 +71,32 @@ def test_noise_follows_the_per_sample_snr():
     assert np.mean(np.abs(b.windows) ** 2) == pytest.approx(2.0, rel=0.03)
 
 
+def test_the_receiver_filter_takes_the_noise_out_of_band_and_leaves_the_signal():
+    noisy = {**NOMINAL.__dict__, "noise_free": 0.0, "snr_db": (0.0, 0.0), "receiver_cutoff": (0.6, 0.6)}
+    qpsk, wbfm = (NOMINAL.classes.index(c) for c in ("QPSK", "WBFM"))
+
+    def spectrum(ranges, cls):
+        x = synthetic.batch(synthetic.Ranges(**ranges), 600, N, 2, 0, classes=[cls] * 600).windows
+        assert x.shape == (600, N) and np.all(np.isfinite(x))
+        psd = np.mean(np.abs(np.fft.fft(x, axis=1)) ** 2, axis=0)
+        f = np.abs(np.fft.fftfreq(N)) * 8  # in symbol rates at 8 sps
+        return 10 * np.log10(psd[f < 0.4].mean() / psd[f > 1.2].mean()), np.mean(np.abs(x) ** 2)
+
+    white, _ = spectrum(noisy, qpsk)
+    filtered, power = spectrum({**noisy, "receiver_filter": 1.0}, qpsk)
+    assert white < 15 and filtered > white + 15  # the noise beyond the cutoff is gone
+    # in band, signal and noise are left: unit signal power plus the in-band share of the noise
+    assert 1.1 < power < 1.4
+    # analog windows are left as they are (the blind front end does not filter them)
+    analog = spectrum({**noisy, "receiver_filter": 1.0}, wbfm)[0]
+    assert analog == pytest.approx(spectrum(noisy, wbfm)[0], abs=1.0)
+
+
 def test_bad_ranges_are_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match="rolloff"):
         synthetic.Ranges(rolloff=(0.5, 0.2))
+    with pytest.raises(ValueError, match="receiver_cutoff"):
+        synthetic.Ranges(receiver_cutoff=(0.0, 1.0))
     with pytest.raises(ValueError, match="multipath 1.5"):
         synthetic.Ranges(multipath=1.5)
     with pytest.raises(ValueError, match="OFDM cannot be synthesised"):

@@ -113,11 +113,25 @@ def baseband(name: str, length: int, sps: int, rng, rolloff: float) -> np.ndarra
     return x[start : start + length * OVERSAMPLE : OVERSAMPLE]
 
 
+# A receiver's channel filter (windows(band=...)): Hamming-windowed FIR, cutting at band times the
+# symbol rate (FSK at least FSK_BAND: a receiver passes its wider spectrum), settling in FILTER_PAD
+FSK_BAND, FILTER_PAD = 1.15, 64
+
+
 def windows(name: str, n: int, length: int, sps: int, esn0_db: float, rng: np.random.Generator,
-            rolloff=0.35, cfo: float = 0.0, multipath: bool = False) -> np.ndarray:  # fmt: skip
+            rolloff=0.35, cfo: float = 0.0, multipath: bool = False,
+            band: float = 0.0) -> np.ndarray:  # fmt: skip
     """`n` complex windows of `length` samples at Es/N0 `esn0_db` (Es = sps * signal power per sample);
     rolloff: a value or a (low, high) range drawn per window; cfo: the largest |frequency offset| in
-    cycles/sample; multipath: a second ray 1..2 samples late, 0.1..0.3 of the first's amplitude."""
+    cycles/sample; multipath: a second ray 1..2 samples late, 0.1..0.3 of the first's amplitude;
+    band: if above 0, signal and noise through a receiver's low-pass at band times the symbol rate."""
+    if band > 0:
+        from scipy.signal import firwin
+
+        cut = max(band, FSK_BAND) if name in ("CPFSK", "GFSK", "GMSK") else band
+        taps = firwin(2 * FILTER_PAD + 1, min(0.95, 2 * cut / sps))  # cutoff in half-cycles/sample
+        wide = windows(name, n, length + 2 * FILTER_PAD, sps, esn0_db, rng, rolloff, cfo, multipath)
+        return np.array([np.convolve(w, taps, mode="valid") for w in wide])
     lo, hi = (rolloff, rolloff) if np.isscalar(rolloff) else rolloff
     out = np.empty((n, length), np.complex128)
     for k in range(n):
@@ -217,7 +231,7 @@ def load(target: str, length: int | None = None):
 
 
 def accuracy(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed: int, multipath=False,
-             classes=CLASSES) -> tuple[dict, list]:  # fmt: skip
+             classes=CLASSES, band: float = 0.0) -> tuple[dict, list]:  # fmt: skip
     """Fraction of each modulation's windows that `model` (what load returns) calls that modulation
     at per-sample SNR `snr_db`, and (confidence, right) of every window for a reliability diagram."""
     from gnuradio.amc.runtime import features
@@ -226,7 +240,8 @@ def accuracy(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed
     rng = np.random.default_rng(seed)
     result, scored = {}, []
     for name in classes:
-        x = windows(name, per, spec.window, sps, snr_db + 10 * np.log10(sps), rng, rolloff, cfo, multipath)
+        esn0 = snr_db + 10 * np.log10(sps)
+        x = windows(name, per, spec.window, sps, esn0, rng, rolloff, cfo, multipath, band)
         vectors, _ = features.transform(x, spec)
         probs = predict(vectors)
         right = np.asarray(names)[probs.argmax(axis=1)] == model_name(name, names)
@@ -323,6 +338,10 @@ def main(argv=None) -> int:
     p.add_argument("--cfo", type=float, default=0.002, help="largest |carrier offset|, cycles/sample")
     p.add_argument("--rolloff", type=float, nargs=2, default=[0.2, 0.5], metavar=("LOW", "HIGH"))
     p.add_argument("--multipath", action="store_true", help="a mild second ray in every window")
+    p.add_argument("--receiver-band", type=float, default=0.0, metavar="B",
+                   help="signal and noise through a receiver's low-pass at B times the symbol rate "
+                        f"(FSK at least {FSK_BAND}), as the blind front end and the scanner do; SNR is "
+                        "still per sample before the filter (default 0: none)")  # fmt: skip
     p.add_argument("--classes", nargs="+", choices=CLASSES,
                    help="default: those of this generator's classes the (first) model knows")  # fmt: skip
     p.add_argument("--per", type=int, default=300, help="windows per class and SNR (default 300)")
@@ -337,6 +356,7 @@ def main(argv=None) -> int:
         ("rolloff", 0 < a.rolloff[0] <= a.rolloff[1] <= 1, "LOW HIGH in (0, 1], LOW <= HIGH"),
         ("per", a.per >= 1, ">= 1"),
         ("cfo", abs(a.cfo) < 0.5, "below 0.5 in magnitude"),
+        ("receiver-band", a.receiver_band >= 0, ">= 0"),
     )
     for name, ok, need in checks:
         if not ok:
@@ -359,7 +379,7 @@ def main(argv=None) -> int:
         for snr in a.snr:
             seed = a.seed + int(snr)
             acc, scored = accuracy(models[target], a.sps, snr, a.cfo, tuple(a.rolloff), a.per, seed,
-                                   a.multipath, a.classes)  # fmt: skip
+                                   a.multipath, a.classes, a.receiver_band)  # fmt: skip
             record.setdefault(target, {})[f"{snr:g}"] = acc
             mean = float(np.mean(list(acc.values())))
             if snr >= 10:
@@ -399,7 +419,8 @@ def main(argv=None) -> int:
     if a.out:
         os.makedirs(a.out, exist_ok=True)
         plot(record, a.out)
-        settings = {k: getattr(a, k) for k in ("sps", "snr", "cfo", "rolloff", "multipath", "per", "seed")}
+        keys = ("sps", "snr", "cfo", "rolloff", "multipath", "receiver_band", "per", "seed")
+        settings = {k: getattr(a, k) for k in keys}
         record = json.dumps({"settings": settings, "accuracy": record}, indent=1)
         for name, text in (("table.md", "\n".join(lines) + "\n"), ("accuracy.json", record)):
             path = os.path.join(a.out, name)
