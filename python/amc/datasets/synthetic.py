@@ -81,10 +81,11 @@ class Ranges:
     fading: float = 0.0  # share of windows with a time-varying (two-ray Doppler) gain
     doppler: tuple[float, float] = (1e-5, 2e-3)  # cycles/sample
     # Share of digital and outlier windows, signal and noise together, through a receiver's
-    # channel filter cutting at receiver_cutoff times the symbol rate (at least 1.0 for FSK, as
-    # amc.normalizer's wider band for constant-envelope signals): the blind front end and the
-    # scanner's channeliser hand the model band-limited noise, which white noise alone never
-    # taught it (QPSK at Es/N0 10 dB went from 77 % right to 8 % behind the normaliser).
+    # channel filter cutting at receiver_cutoff times the symbol rate: the blind front end and
+    # the scanner's channeliser hand the model band-limited noise, which white noise alone never
+    # taught it (QPSK at Es/N0 10 dB went from 77 % right to 8 % behind the normaliser). FSK
+    # too: amc.normalizer passes it a wider band, but only where the estimator saw a constant
+    # envelope, which noise hides below about 12 dB.
     receiver_filter: float = 0.0
     receiver_cutoff: tuple[float, float] = (0.6, 1.6)
     # Share of windows that are none of the classes (OUTLIERS: noise, tones, chirps, OFDM,
@@ -325,13 +326,13 @@ def channel(rng, x: np.ndarray, r: Ranges) -> np.ndarray:
 RECEIVER_PAD = 64  # samples either side of a filtered window: the filter's impulse response is shorter
 
 
-def receiver(rng, x: np.ndarray, sps: np.ndarray, cutoff_floor: np.ndarray, r: Ranges) -> np.ndarray:
-    """Each window through a low-pass at a random cutoff (times its symbol rate 1/sps, at least
-    cutoff_floor) with a raised-cosine transition a quarter of the symbol rate wide, applied
-    in the frequency domain over the window and its padding (which the caller then drops)."""
+def receiver(rng, x: np.ndarray, sps: np.ndarray, r: Ranges) -> np.ndarray:
+    """Each window through a low-pass at a random cutoff (times its symbol rate 1/sps) with a
+    raised-cosine transition a quarter of the symbol rate wide, applied in the frequency
+    domain over the window and its padding (which the caller then drops)."""
     n, length = x.shape
     f = np.abs(np.fft.fftfreq(length))[None, :] * sps[:, None]  # in symbol rates
-    cut = np.maximum(rng.uniform(*r.receiver_cutoff, n), cutoff_floor)[:, None]
+    cut = rng.uniform(*r.receiver_cutoff, (n, 1))
     edge = np.clip((f - cut) / 0.25 + 0.5, 0.0, 1.0)
     return np.fft.ifft(np.fft.fft(x, axis=1) * 0.5 * (1 + np.cos(np.pi * edge)), axis=1)
 
@@ -414,7 +415,6 @@ def batch(r: Ranges, n: int, length: int, seed: int, index: int, classes: list[i
     noise = (rng.standard_normal(out.shape) + 1j * rng.standard_normal(out.shape)) / np.sqrt(2)
     out += np.sqrt(10 ** (-snr / 10))[:, None] * noise
     if filtered.any():
-        floor = np.where(np.isin(names[filtered], FSK), 1.0, 0.0)
-        out[filtered] = receiver(rng, out[filtered], sps[filtered].astype(float), floor, r)
+        out[filtered] = receiver(rng, out[filtered], sps[filtered].astype(float), r)
         out = out[:, RECEIVER_PAD : RECEIVER_PAD + final]
     return Batch(out.astype(np.complex64), labels.astype(np.int64), snr, sps)
