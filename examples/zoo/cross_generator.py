@@ -251,7 +251,7 @@ def accuracy(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed
 
 
 def decision_rates(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed: int, k: int = 8,
-                   classes=CLASSES) -> dict:  # fmt: skip
+                   classes=CLASSES, band: float = 0.0) -> dict:  # fmt: skip
     """Per class, the share of windows (once k have filled the smoothing) whose decision is the
     class; per signal outside the class set, the share that ends as unknown or noise."""
     from gnuradio.amc.runtime import features
@@ -267,7 +267,9 @@ def decision_rates(model, sps: int, snr_db: float, cfo: float, rolloff, per: int
                 rng.standard_normal(x.shape) + 1j * rng.standard_normal(x.shape)
             )
         else:
-            x = windows(name, per, spec.window, sps, snr_db + 10 * np.log10(sps), rng, rolloff, cfo)
+            x = windows(
+                name, per, spec.window, sps, snr_db + 10 * np.log10(sps), rng, rolloff, cfo, band=band
+            )
         vectors, _ = features.transform(x, spec)
         labels = np.array(decide(predict(vectors), names, k)[k - 1 :])
         rates[name] = float(
@@ -402,7 +404,7 @@ def main(argv=None) -> int:
             for snr in (s for s in a.snr if s >= 10):
                 seed = a.seed + 100 + int(snr)
                 rates = decision_rates(models[target], a.sps, snr, a.cfo, tuple(a.rolloff), a.per, seed,
-                                       classes=a.classes)  # fmt: skip
+                                       classes=a.classes, band=a.receiver_band)  # fmt: skip
                 record[target][f"decisions_{snr:g}"] = rates
                 lines.append(
                     f"| {target} | {snr:g} | "
