@@ -126,12 +126,12 @@ def windows(name: str, n: int, length: int, sps: int, esn0_db: float, rng: np.ra
     cycles/sample; multipath: a second ray 1..2 samples late, 0.1..0.3 of the first's amplitude;
     band: if above 0, signal and noise through a receiver's low-pass at band times the symbol rate."""
     if band > 0:
-        from scipy.signal import firwin
+        from scipy.signal import fftconvolve, firwin
 
         cut = max(band, FSK_BAND) if name in ("CPFSK", "GFSK", "GMSK") else band
         taps = firwin(2 * FILTER_PAD + 1, min(0.95, 2 * cut / sps))  # cutoff in half-cycles/sample
         wide = windows(name, n, length + 2 * FILTER_PAD, sps, esn0_db, rng, rolloff, cfo, multipath)
-        return np.array([np.convolve(w, taps, mode="valid") for w in wide])
+        return fftconvolve(wide, taps[None, :], mode="valid", axes=1)
     lo, hi = (rolloff, rolloff) if np.isscalar(rolloff) else rolloff
     out = np.empty((n, length), np.complex128)
     for k in range(n):

@@ -396,10 +396,10 @@ def batch(r: Ranges, n: int, length: int, seed: int, index: int, classes: list[i
     sps = np.asarray(r.sps)[rng.integers(len(r.sps), size=len(labels))]
     snr = rng.uniform(*r.snr_db, len(labels))
     snr[rng.uniform(size=len(labels)) < r.noise_free] = np.inf
-    names = np.array([r.classes[c] if c >= 0 else "" for c in labels])
     filtered = np.zeros(len(labels), bool)
     if r.receiver_filter:  # no draw without it: the streams of presets without a receiver stay as they were
-        filtered = (rng.uniform(size=len(labels)) < r.receiver_filter) & ~np.isin(names, ANALOG)
+        analog = np.isin(labels, [r.classes.index(c) for c in ANALOG if c in r.classes])
+        filtered = (rng.uniform(size=len(labels)) < r.receiver_filter) & ~analog
     final, length = length, length + 2 * RECEIVER_PAD * bool(filtered.any())
     out = np.empty((len(labels), length), np.complex128)
     for c in np.unique(labels[labels >= 0]):
