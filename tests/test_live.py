@@ -94,6 +94,17 @@ def independent_generator(root):
     return module
 
 
+def independent_share(root, default, modulation, esn0, rng, *args, **kwargs):
+    """The share of 300 of the independent generator's windows the default calls `modulation`, and
+    what it called them."""
+    n = default.lengths[0]
+    x = independent_generator(root).windows(modulation, 300, n, default.sps, esn0, rng, *args, **kwargs)
+    _, labels, _, _ = classify_windows(default.runner(n, 2), default.classes, default.spec(n), x)
+    return np.mean(np.array(labels) == modulation), dict(
+        zip(*np.unique(labels, return_counts=True), strict=True)
+    )
+
+
 def test_independent_generator_makes_nyquist_pulses_at_the_asked_es_n0(root):
     gen = independent_generator(root)
     for sps in (4, 8):
@@ -129,12 +140,7 @@ def test_default_model_names_signals_from_an_independent_generator(root, default
     # what users feed it: another generator's pulses, timing, carrier phase and a frequency offset
     # of 1e-3 cycles/sample (5x the augmentation range); 8PSK and QAM64 are the default model's
     # known confusions (docs/models.md) and are left out
-    gen = independent_generator(root)
-    n = default.lengths[0]
-    x = gen.windows(modulation, 300, n, default.sps, 20.0, np.random.default_rng(3), cfo=1e-3)
-    _, labels, _, _ = classify_windows(default.runner(n, 2), default.classes, default.spec(n), x)
-    share = np.mean(np.array(labels) == modulation)
-    got = dict(zip(*np.unique(labels, return_counts=True), strict=True))
+    share, got = independent_share(root, default, modulation, 20.0, np.random.default_rng(3), cfo=1e-3)
     assert share > 0.75, f"{modulation}: {share:.2f} of windows right; got {got}"
 
 
@@ -143,15 +149,10 @@ def test_default_model_names_signals_behind_a_receivers_filter(root, default, mo
     # the blind front end and the scanner hand the model its signal filtered to the band, noise
     # included: here the independent generator's low-pass at 0.8 times the symbol rate, per-sample
     # SNR 4 dB (the default before it was trained behind such a filter: QPSK 69 %, now 92 %)
-    gen = independent_generator(root)
-    n = default.lengths[0]
     esn0 = 4.0 + 10 * np.log10(default.sps)
-    x = gen.windows(
-        modulation, 300, n, default.sps, esn0, np.random.default_rng(5), (0.2, 0.5), 1e-3, band=0.8
+    share, got = independent_share(
+        root, default, modulation, esn0, np.random.default_rng(5), (0.2, 0.5), 1e-3, band=0.8
     )
-    _, labels, _, _ = classify_windows(default.runner(n, 2), default.classes, default.spec(n), x)
-    share = np.mean(np.array(labels) == modulation)
-    got = dict(zip(*np.unique(labels, return_counts=True), strict=True))
     assert share > 0.85, f"{modulation}: {share:.2f} of windows right; got {got}"
 
 
