@@ -92,6 +92,17 @@ def test_the_receiver_filter_takes_the_noise_out_of_band_and_leaves_the_signal()
     assert analog == pytest.approx(spectrum(noisy, wbfm)[0], abs=1.0)
 
 
+def test_class_weights_set_the_share_of_each_class_in_a_batch():
+    r = synthetic.Ranges(class_weights={"QAM16": 3, "QAM64": 3})
+    labels = synthetic.batch(r, 6000, 32, seed=1, index=0).labels
+    share = np.bincount(labels, minlength=len(r.classes)) / len(labels)
+    expected = np.where(np.isin(r.classes, ["QAM16", "QAM64"]), 3.0, 1.0)
+    np.testing.assert_allclose(share, expected / expected.sum(), atol=0.015)
+    # without weights the stream is the one the shipped models were trained on
+    plain = synthetic.batch(synthetic.Ranges(), 50, 32, seed=1, index=0).labels
+    np.testing.assert_array_equal(plain, np.random.default_rng([1, 0]).integers(len(r.classes), size=50))
+
+
 def test_bad_ranges_are_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match="rolloff"):
         synthetic.Ranges(rolloff=(0.5, 0.2))
@@ -99,6 +110,10 @@ def test_bad_ranges_are_refused_by_name(tmp_path):
         synthetic.Ranges(receiver_cutoff=(0.0, 1.0))
     with pytest.raises(ValueError, match="multipath 1.5"):
         synthetic.Ranges(multipath=1.5)
+    with pytest.raises(ValueError, match="class_weights"):
+        synthetic.Ranges(class_weights={"OFDM": 2.0})
+    with pytest.raises(ValueError, match="class_weights"):
+        synthetic.Ranges(class_weights={"QAM16": 0})
     with pytest.raises(ValueError, match="OFDM cannot be synthesised"):
         synthetic.Ranges(classes=("QPSK", "OFDM"))
     bad = tmp_path / "x.yaml"

@@ -27,6 +27,21 @@ def small_data(tmp_path_factory):
     return path
 
 
+def test_prior_correction_gives_the_probabilities_of_equal_classes():
+    # a softmax trained on classes in shares 0.6/0.3/0.1 answers p(x|c) * share; corrected, p(x|c)
+    import keras
+
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.Dense(3, activation="softmax", name="probabilities")(inp))
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    before = model.predict(x, verbose=0)
+    prior = np.array([0.6, 0.3, 0.1])
+    training.correct_prior(model, prior)
+    after = model.predict(x, verbose=0)
+    expected = before / prior
+    np.testing.assert_allclose(after, expected / expected.sum(axis=1, keepdims=True), rtol=1e-4)
+
+
 def test_split_is_6_2_2_in_every_cell_and_disjoint(small_data):
     data = mldata.open_data(str(small_data))
     parts = mldata.split(data, seed=3)

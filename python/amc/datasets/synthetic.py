@@ -92,6 +92,10 @@ class Ranges:
     # other constellations), labelled OUTLIER: trained towards equal probabilities for every
     # class (outlier exposure), so that the decision block's threshold says "unknown".
     outliers: float = 0.0
+    # Relative share of each named class among the class windows (unnamed: 1): more gradient on
+    # the pairs a model confuses (QAM16/QAM64). Training undoes the prior it teaches
+    # (training.correct_prior), so the model's probabilities stay those of equal classes.
+    class_weights: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         unknown = [c for c in self.classes if c not in SUPPORTED]
@@ -117,6 +121,16 @@ class Ranges:
             )
         if self.multipath_delay < 1:
             raise ValueError(f"multipath_delay {self.multipath_delay} must be >= 1")
+        weights = self.class_weights
+        if not isinstance(weights, dict) or any(
+            c not in self.classes or not isinstance(w, (int, float)) or not w > 0 for c, w in weights.items()
+        ):
+            raise ValueError(f"class_weights {weights} must map classes of {self.classes} to weights above 0")
+
+    def class_shares(self) -> np.ndarray:
+        """Each class's share of the class windows of a batch (class_weights, normalised)."""
+        w = np.array([float(self.class_weights.get(c, 1.0)) for c in self.classes])
+        return w / w.sum()
 
     @classmethod
     def from_yaml(cls, path: str) -> Ranges:
@@ -390,7 +404,12 @@ def batch(r: Ranges, n: int, length: int, seed: int, index: int, classes: list[i
     """Batch number `index` of the stream seeded `seed`: n windows, classes drawn uniformly
     (or the class indices given), each with its own draw of every range."""
     rng = np.random.default_rng([seed, index])
-    labels = np.asarray(classes) if classes is not None else rng.integers(len(r.classes), size=n)
+    if classes is not None:
+        labels = np.asarray(classes)
+    elif r.class_weights:  # a separate branch: the streams of presets without weights stay as they were
+        labels = rng.choice(len(r.classes), size=n, p=r.class_shares())
+    else:
+        labels = rng.integers(len(r.classes), size=n)
     if classes is None and r.outliers:
         labels[rng.uniform(size=n) < r.outliers] = OUTLIER
     sps = np.asarray(r.sps)[rng.integers(len(r.sps), size=len(labels))]

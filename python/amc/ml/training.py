@@ -143,6 +143,7 @@ class Source:
     about: str  # for the log
     record: dict  # TrainRecord's data, data_sha256, data_attrs
     soft_targets: bool = False  # labels are probability vectors (generated outliers)
+    prior: np.ndarray | None = None  # class shares of the training batches, where not equal
 
 
 def file_source(cfg: TrainConfig) -> Source:
@@ -236,6 +237,7 @@ def generated_source(cfg: TrainConfig) -> Source:
             },  # fmt: skip
         },
         soft_targets=soft,
+        prior=ranges.class_shares() if ranges.class_weights else None,
     )
 
 
@@ -299,12 +301,24 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         verbose=2,
     )
     model = keras.saving.load_model(os.path.join(cfg.out, "best.keras"), safe_mode=True)
+    if source.prior is not None:
+        correct_prior(model, source.prior)
     model.save(os.path.join(cfg.out, "model.keras"))
     shutil.rmtree(backup, ignore_errors=True)
     record = run_record(cfg, model, source, [run_files.epochs[k] for k in sorted(run_files.epochs)], command)
     record.write(cfg.out)
     plot_history(record.history, os.path.join(cfg.out, "curves.png"), cfg.model)
     return record
+
+
+def correct_prior(model, prior: np.ndarray) -> None:
+    """Make a model trained on classes in the shares `prior` answer as if they were equal: a
+    softmax output is proportional to p(x | c) prior[c], so subtracting log(prior[c] * n) from
+    the output layer's bias divides the prior out (logit adjustment), leaving the ranking of
+    p(x | c) and the calibration on equal classes."""
+    layer = model.get_layer("probabilities")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, bias - np.log(np.asarray(prior) * len(prior)).astype(bias.dtype)])
 
 
 def run_record(cfg: TrainConfig, model, source: Source, epochs: list[dict], command: str) -> TrainRecord:
