@@ -22,8 +22,9 @@ constexpr int k_psd_size = 1024;     // Welch segments of the power spectrum
 constexpr double k_band_db = 13.0;   // the occupied band: within this of the peak
 constexpr double k_nothing_db = 3.0; // a peak less than this above the floor: no signal
 constexpr double k_line_min = 8.0;   // a line this many times the median around it
-// the fourth-root FSK feature's threshold: its spectrum is flat away from its lines (the
-// root tames the clicks), where a noise bin passes 6x the median with p ~ 1e-11
+// the root FSK feature's threshold: its spectrum is smooth away from its lines (the root
+// tames the clicks), where a noise bin passes 6x the median with p ~ 1e-11; WBFM's
+// strongest was 4.7 (measured, 32 signals at 5-30 dB)
 constexpr double k_root_min = 6.0;
 // E|s|^4 / (E|s|^2)^2 of the signal: 1 for FSK and FM, 1.19 and up for root-raised-
 // cosine PSK, PAM and QAM (measured, roll-off 0.2..0.5)
@@ -56,19 +57,36 @@ struct line_found {
 
 //! The strongest line of s between lo and hi (cycles/sample): its frequency refined by
 //! Jacobsen's three-bin estimator, its strength (over the median of the 400 bins
-//! around it) and its magnitude.
-line_found find_line(const line_spectrum& s, double lo, double hi)
+//! around it) and its magnitude. Strongest: the largest bin, or (whitened, for a
+//! spectrum far from flat) the largest over the mean of the 400 bins around it.
+line_found find_line(const line_spectrum& s, double lo, double hi, bool whitened = false)
 {
+    constexpr long half = 200;
     const long bins = static_cast<long>(s.mag.size());
     const long k0 = std::max(2L, static_cast<long>(lo * s.n));
     const long k1 = std::min(bins - 2, static_cast<long>(std::ceil(hi * s.n)));
     if (k1 <= k0 + 2) {
         return {};
     }
-    const long k = k0 + (std::max_element(s.mag.begin() + k0, s.mag.begin() + k1) -
-                         s.mag.begin() - k0);
-    std::vector<double> around(s.mag.begin() + std::max(1L, k - 200),
-                               s.mag.begin() + std::min(bins, k + 200));
+    long k = k0 + (std::max_element(s.mag.begin() + k0, s.mag.begin() + k1) -
+                   s.mag.begin() - k0);
+    if (whitened) {
+        std::vector<double> sum(bins + 1, 0.0); // running sums: each bin's local mean
+        for (long i = 0; i < bins; i++) {
+            sum[i + 1] = sum[i] + s.mag[i];
+        }
+        double best = -1;
+        for (long i = k0; i < k1; i++) {
+            const long a = std::max(1L, i - half), b = std::min(bins, i + half);
+            const double score = s.mag[i] * (b - a) / std::max(sum[b] - sum[a], 1e-30);
+            if (score > best) {
+                best = score;
+                k = i;
+            }
+        }
+    }
+    std::vector<double> around(s.mag.begin() + std::max(1L, k - half),
+                               s.mag.begin() + std::min(bins, k + half));
     line_found f;
     f.mag = s.mag[k];
     f.strength = f.mag / std::max(median(around), 1e-30);
@@ -213,19 +231,45 @@ const line_spectrum& estimator_core::spectrum_of(const float* y, size_t m)
     return d_line;
 }
 
+namespace {
+
+//! The inverse FFT's input: spectrum (n bins) with the bins above cutoff (cycles/sample,
+//! either sign) set to zero.
+void brick_wall(const gr_complex* spectrum, gr_complex* out, size_t n, double cutoff)
+{
+    for (size_t k = 0; k < n; k++) {
+        const double f = std::abs((k < (n + 1) / 2 ? double(k) : double(k) - n) / n);
+        out[k] = f > cutoff ? gr_complex(0) : spectrum[k];
+    }
+}
+
+} // namespace
+
 void estimator_core::band_limit(double cutoff, std::vector<gr_complex>& out)
 {
-    gr_complex* in = d_rev.get_inbuf();
-    for (size_t k = 0; k < d_n; k++) {
-        const double f =
-            std::abs((k < (d_n + 1) / 2 ? double(k) : double(k) - d_n) / d_n);
-        in[k] = f > cutoff ? gr_complex(0) : d_spec[k];
-    }
+    brick_wall(d_spec.data(), d_rev.get_inbuf(), d_n, cutoff);
     d_rev.execute();
     const gr_complex* o = d_rev.get_outbuf();
     const float scale = 1.0f / d_n;
     for (size_t i = 0; i < d_n; i++) {
         out[i] = o[i] * scale;
+    }
+}
+
+//! y[0..m) low-passed in place (a brick wall at cutoff, cycles/sample) through the complex
+//! FFTs; d_spec, the centred signal's spectrum, is left as it is.
+void estimator_core::low_pass(double cutoff, float* y, size_t m)
+{
+    gr_complex* in = d_fwd.get_inbuf();
+    for (size_t i = 0; i < d_n; i++) {
+        in[i] = i < m ? gr_complex(y[i], 0.0f) : gr_complex(0.0f);
+    }
+    d_fwd.execute();
+    brick_wall(d_fwd.get_outbuf(), d_rev.get_inbuf(), d_n, cutoff);
+    d_rev.execute();
+    const gr_complex* o = d_rev.get_outbuf();
+    for (size_t i = 0; i < m; i++) {
+        y[i] = o[i].real() / d_n;
     }
 }
 
@@ -367,11 +411,15 @@ signal_estimate estimator_core::run(const gr_complex* x_in)
         fsk.freq = sq.freq / 2; // the jumps, weaker elsewhere, still show a line at half
     }
     // A narrow GFSK's frequency features above drown in the discriminator's clicks below
-    // about 15 dB Es/N0: the fourth root of |frequency|, taken after a filter about as
-    // wide as the band, keeps the line at Rs to about 10 dB (measured; CPFSK and GMSK
-    // show it at Rs too). Where the features above see a line at twice its frequency, it
-    // is the sub-harmonic of a non-integer sampling pattern, and theirs is the rate.
-    band_limit(1.1 * bandwidth + 2.0 / n, d_y); // d_y's linear feature is taken: reused
+    // about 15 dB Es/N0: the square root of |frequency|, the frequency taken behind a
+    // filter a little narrower than the band and then low-passed to about the band (a
+    // narrow GFSK's frequency has nothing above it; the discriminator's noise does),
+    // keeps the line at Rs to about 10 dB (measured on 10 dB GFSK: strength 8.3 / 7.5 at
+    // 12 / 20 sps, where the fourth root without the low-pass gave 5.4 / 4.6; CPFSK and
+    // GMSK show it at Rs too). Where the features above see a line at twice its
+    // frequency, it is the sub-harmonic of a non-integer sampling pattern, and theirs is
+    // the rate.
+    band_limit(0.8 * bandwidth + 2.0 / n, d_y); // d_y's linear feature is taken: reused
     double centre = 0;
     for (size_t i = 0; i + 1 < d_n; i++) {
         d_seq[i] = std::arg(d_y[i + 1] * std::conj(d_y[i]));
@@ -379,9 +427,14 @@ signal_estimate estimator_core::run(const gr_complex* x_in)
     }
     centre /= d_n - 1;
     for (size_t i = 0; i + 1 < d_n; i++) {
-        d_seq[i] = std::pow(std::abs(d_seq[i] - float(centre)), 0.25f);
+        d_seq[i] -= float(centre);
     }
-    const line_found root = find_line(spectrum_of(d_seq.data(), d_n - 1), lo, hi);
+    low_pass(0.85 * bandwidth + 2.0 / n, d_seq.data(), d_n - 1);
+    for (size_t i = 0; i + 1 < d_n; i++) {
+        d_seq[i] = std::sqrt(std::abs(d_seq[i]));
+    }
+    // the low-pass leaves this spectrum high below the band and low above it
+    const line_found root = find_line(spectrum_of(d_seq.data(), d_n - 1), lo, hi, true);
     const bool sub_harmonic = fsk.strength >= k_line_min && root.freq > 0 &&
                               std::abs(fsk.freq / root.freq - 2) < 0.02;
     bool fsk_found = fsk.strength >= k_line_min;

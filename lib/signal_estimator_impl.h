@@ -42,6 +42,7 @@ private:
     const line_spectrum& spectrum_of(const float* y, size_t m);
     //! The inverse FFT of d_spec with bins further than cutoff from 0 zeroed, into out.
     void band_limit(double cutoff, std::vector<gr_complex>& out);
+    void low_pass(double cutoff, float* y, size_t m);
 
     const size_t d_n;
     fft::fft_complex_fwd d_psd_fft, d_fwd;

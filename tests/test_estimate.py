@@ -48,9 +48,10 @@ def test_fsk_is_constant_envelope_at_its_symbol_rate(gen, name, sps):
     assert abs(e.symbol_rate * sps - 1) < 0.02
 
 
-@pytest.mark.parametrize("sps,esn0_db", [(4, 10.0), (8, 12.0)])
+@pytest.mark.parametrize("sps,esn0_db", [(4, 10.0), (8, 12.0), (12, 10.0), (16, 10.0)])
 def test_narrow_gfsk_keeps_its_rate_near_10_db(gen, sps, esn0_db):
-    # GFSK of index 0.25: its frequency's square lost the line below about 15 dB (clicks)
+    # GFSK of index 0.25: its frequency's square lost the line below about 15 dB (clicks);
+    # at 12-16 sps 64k samples hold 4,000-5,500 symbols, too few for the unfiltered root
     e = est.estimate(signal(gen, "GFSK", sps, esn0_db, cfo=0.03, seed=11))
     assert e.kind == "constant_envelope"
     assert abs(e.symbol_rate * sps - 1) < 0.02

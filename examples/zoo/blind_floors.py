@@ -27,6 +27,7 @@ FSK = ("CPFSK", "GFSK")
 RATE_SPS = (2.5, 3, 4, 5.5, 8, 12, 16, 20)
 E2E_SPS = (3, 4, 5.5, 8, 12, 16)
 N = 1 << 16
+FLOOR_ESN0 = 10.0  # the issue's rate floors hold from this Es/N0 (dB) up
 
 
 def signal(name, sps, esn0_db, rng, cfo=0.0, n=N):
@@ -94,12 +95,17 @@ def rate_table(rows: list, esn0s: list) -> tuple[list, dict]:
     lines = ["| signals | median rate error | p95 rate error | p95 carrier error (of Rs) | kind right |",
              "|---|---|---|---|---|"]  # fmt: skip
     summary = {}
-    groups = [("linear", LINEAR, "linear", esn0s), ("FSK", FSK, "constant_envelope", esn0s)]
+    floor = [s for s in esn0s if s >= FLOOR_ESN0]  # the floors' range; the rows below show all
+    groups = [(f"linear, {FLOOR_ESN0:g} dB and up", LINEAR, "linear", floor),
+              (f"FSK, {FLOOR_ESN0:g} dB and up", FSK, "constant_envelope", floor)]  # fmt: skip
+    groups += [(f"linear at {snr:g} dB", LINEAR, "linear", [snr]) for snr in esn0s if snr < FLOOR_ESN0]
     groups += [
         (f"{name} at {snr:g} dB", (name,), "constant_envelope", [snr]) for name in FSK for snr in esn0s
     ]
     for label, names, kind, snrs in groups:
         sel = [r for r in rows if r["class"] in names and r["esn0_db"] in snrs]
+        if not sel:
+            continue
         err = np.array([r["rate_error"] for r in sel])  # inf where no rate was found
         p95 = float(np.percentile(np.where(np.isfinite(err), err, 1e9), 95))
         cfo = np.array([r["cfo_error_of_rs"] for r in sel])
@@ -116,12 +122,45 @@ def rate_table(rows: list, esn0s: list) -> tuple[list, dict]:
     return lines, summary
 
 
+def plot_errors(rows: list, path: str) -> None:
+    """Rate error (median and p95) and the share given no rate, against Es/N0, per group."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    snrs = sorted({r["esn0_db"] for r in rows})
+    fig, (ax, miss) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for label, names in (("linear", LINEAR), ("CPFSK", ("CPFSK",)), ("GFSK", ("GFSK",))):
+        med, p95, none = [], [], []
+        for snr in snrs:
+            err = np.array([r["rate_error"] for r in rows if r["class"] in names and r["esn0_db"] == snr])
+            found = err[np.isfinite(err)]
+            med.append(np.median(found) if len(found) else np.nan)
+            p95.append(np.percentile(np.where(np.isfinite(err), err, 1.0), 95))
+            none.append(100 * np.mean(~np.isfinite(err)))
+        (line,) = ax.semilogy(snrs, 100 * np.array(med), "o-", label=f"{label} median")
+        ax.semilogy(snrs, 100 * np.array(p95), "s--", color=line.get_color(), label=f"{label} p95")
+        miss.plot(snrs, none, "o-", color=line.get_color(), label=label)
+    ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+    ax.axhline(2.0, color="grey", lw=0.8, ls="-.")
+    ax.set(xlabel="Es/N0 (dB)", ylabel="relative symbol-rate error (%)",
+           title="rate error (floors: linear p95 0.5 %, FSK 2 %; no rate counts 100 %)")  # fmt: skip
+    ax.legend(fontsize=7, ncol=2)
+    miss.set(xlabel="Es/N0 (dB)", ylabel="signals given no rate (%)", ylim=(-3, 103), title="no rate found")
+    miss.legend(fontsize=8)
+    fig.suptitle("blind symbol-rate estimate, independent generator, 64k samples, 2.5-20 sps")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--per", type=int, default=6, help="signals per class, sps and SNR")
     p.add_argument("--snr", type=float, nargs="+", default=[10.0, 20.0], help="Es/N0 (dB)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--out", help="directory for floors.json and table.md")
+    p.add_argument("--out", help="directory for floors.json, table.md and rate_vs_snr.png")
     a = p.parse_args(argv)
     rng = np.random.default_rng(a.seed)
     rows = rate_errors(a.per, a.snr, rng)
@@ -143,6 +182,7 @@ def main(argv=None) -> int:
             json.dump(record, f, indent=1)
         with open(os.path.join(a.out, "table.md"), "w") as f:
             f.write(table + "\n")
+        plot_errors(rows, os.path.join(a.out, "rate_vs_snr.png"))
     return 0
 
 
