@@ -256,8 +256,8 @@ void estimator_core::band_limit(double cutoff, std::vector<gr_complex>& out)
     }
 }
 
-//! y[0..m) low-passed in place (a brick wall at cutoff, cycles/sample) through the complex
-//! FFTs; d_spec, the centred signal's spectrum, is left as it is.
+//! y[0..m) low-passed in place (a brick wall at cutoff, cycles/sample) through the
+//! complex FFTs; d_spec, the centred signal's spectrum, is left as it is.
 void estimator_core::low_pass(double cutoff, float* y, size_t m)
 {
     gr_complex* in = d_fwd.get_inbuf();
