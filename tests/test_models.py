@@ -123,3 +123,17 @@ def test_saved_inference_models_carry_no_optimizer_state(tmp_path):
     with zipfile.ZipFile(tmp_path / "m.keras") as z:
         weights = h5py.File(io.BytesIO(z.read("model.weights.h5")))
         assert "optimizer" not in weights or not len(weights["optimizer"])
+
+
+def test_a_model_grown_from_another_starts_as_it_and_takes_the_amplitude():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 128, 2)).astype(np.float32)
+    src = models.build("res_cnn", 11, 128)
+    src.set_weights([w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in src.get_weights()])
+    grown = models.build("res_cnn_amp", 11, 128)
+    models.transfer_weights(src, grown)
+    np.testing.assert_allclose(np.asarray(grown(x)), np.asarray(src(x)), atol=1e-5)
+    amp = np.asarray(models.WithAmplitude()(x))[..., 2]
+    np.testing.assert_allclose(amp, np.hypot(x[..., 0], x[..., 1]), rtol=1e-5)
+    with pytest.raises(ValueError, match="init: .*vgg_cnn"):
+        models.transfer_weights(models.build("vgg_cnn", 11, 128), grown)

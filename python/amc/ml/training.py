@@ -123,10 +123,10 @@ def initial_model(cfg: TrainConfig, classes: list[str], window: int | None, soft
             if "keras" not in b.meta:
                 raise ValueError(f"init: bundle {cfg.init} has no Keras model to start from")
             name, start_classes, weights = b.name, b.classes, os.path.join(b.path, b.meta["keras"]["file"])
-        if name != cfg.model or start_classes != classes:
+        if name not in (cfg.model, models.GROWS_FROM.get(cfg.model)) or start_classes != classes:
             raise ValueError(f"init: {cfg.init} is a {name} model for classes {start_classes}, "
                              f"not {cfg.model} for {classes}")  # fmt: skip
-        model.set_weights(keras.saving.load_model(weights, safe_mode=True).get_weights())
+        models.transfer_weights(keras.saving.load_model(weights, safe_mode=True), model)
     return models.compile_for_training(model, cfg.lr, soft_targets)
 
 
