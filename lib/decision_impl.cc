@@ -109,6 +109,7 @@ decision_impl::decision_impl(const std::vector<std::string>& classes,
       d_classes(classes),
       d_nclasses(classes.size()),
       d_smoothing(smoothing == "moving_average" ? smoothing_kind::moving_average
+                  : smoothing == "geometric"    ? smoothing_kind::geometric
                   : smoothing == "exponential"  ? smoothing_kind::exponential
                                                 : smoothing_kind::none),
       d_k(k),
@@ -123,10 +124,10 @@ decision_impl::decision_impl(const std::vector<std::string>& classes,
       d_sum(d_nclasses, 0.0),
       d_smoothed(d_nclasses, 0.0f)
 {
-    require(smoothing == "moving_average" || smoothing == "exponential" ||
-                smoothing == "none",
+    require(smoothing == "moving_average" || smoothing == "geometric" ||
+                smoothing == "exponential" || smoothing == "none",
             "smoothing '" + smoothing +
-                "' is not one of moving_average, exponential, none");
+                "' is not one of moving_average, geometric, exponential, none");
     check_k(k);
     check_threshold(threshold);
     check_hysteresis(hysteresis);
@@ -234,7 +235,8 @@ std::string decision_impl::name_of(int index) const
 
 void decision_impl::reset_history()
 {
-    if (d_smoothing == smoothing_kind::moving_average) {
+    if (d_smoothing == smoothing_kind::moving_average ||
+        d_smoothing == smoothing_kind::geometric) {
         d_history.assign(static_cast<size_t>(d_k) * d_nclasses, 0.0f);
     }
     std::fill(d_sum.begin(), d_sum.end(), 0.0);
@@ -265,11 +267,15 @@ void decision_impl::smooth(const float* p)
         d_filled = 1;
         break;
     }
-    case smoothing_kind::moving_average: {
+    case smoothing_kind::moving_average:
+    case smoothing_kind::geometric: {
+        const bool geometric = d_smoothing == smoothing_kind::geometric;
         float* slot = &d_history[static_cast<size_t>(d_next) * d_nclasses];
         for (size_t c = 0; c < d_nclasses; c++) {
-            d_sum[c] += static_cast<double>(p[c]) - slot[c];
-            slot[c] = p[c];
+            // the floor keeps one window's zero from vetoing a class for k windows
+            const float v = geometric ? std::log(std::max(p[c], 1e-6f)) : p[c];
+            d_sum[c] += static_cast<double>(v) - slot[c];
+            slot[c] = v;
         }
         d_next = (d_next + 1) % d_k;
         d_filled = std::min(d_filled + 1, d_k);
@@ -281,8 +287,20 @@ void decision_impl::smooth(const float* p)
                 }
             }
         }
+        if (!geometric) {
+            for (size_t c = 0; c < d_nclasses; c++) {
+                d_smoothed[c] = static_cast<float>(d_sum[c] / d_filled);
+            }
+            break;
+        }
+        const double top = *std::max_element(d_sum.begin(), d_sum.end()) / d_filled;
+        double total = 0.0;
         for (size_t c = 0; c < d_nclasses; c++) {
-            d_smoothed[c] = static_cast<float>(d_sum[c] / d_filled);
+            total += std::exp(d_sum[c] / d_filled - top);
+        }
+        for (size_t c = 0; c < d_nclasses; c++) {
+            d_smoothed[c] =
+                static_cast<float>(std::exp(d_sum[c] / d_filled - top) / total);
         }
         break;
     }

@@ -22,7 +22,7 @@ public:
     static constexpr int k_noise = -2;
 
 private:
-    enum class smoothing_kind { none, moving_average, exponential };
+    enum class smoothing_kind { none, moving_average, exponential, geometric };
 
     const std::vector<std::string> d_classes;
     const size_t d_nclasses;
@@ -38,7 +38,7 @@ private:
     const pmt::pmt_t d_port;
 
     // smoothing state
-    std::vector<float> d_history; // moving average: ring of k vectors
+    std::vector<float> d_history; // moving average: ring of k vectors (geometric: logs)
     std::vector<double> d_sum;    // their sum
     int d_filled = 0, d_next = 0;
     int d_run = 0; // windows smoothed since the last reset (start, gap, retune)

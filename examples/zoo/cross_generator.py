@@ -185,7 +185,7 @@ def outside(name: str, n: int, length: int, rng: np.random.Generator) -> np.ndar
     return out
 
 
-def decide(probs: np.ndarray, classes, k: int = 8) -> list[str]:
+def decide(probs: np.ndarray, classes, k: int = 8, smoothing: str = "moving_average") -> list[str]:
     """The decision of gr-amc's decision block (defaults: moving average of k, threshold 0.5,
     hysteresis 0.1) after every window of a stationary signal: the labels a user sees."""
     import pmt
@@ -193,7 +193,7 @@ def decide(probs: np.ndarray, classes, k: int = 8) -> list[str]:
 
     tb = gr.top_block()
     src = blocks.vector_source_f(probs.astype(np.float32).ravel().tolist(), False, len(classes))
-    dec = amc.decision(list(classes), k=k)
+    dec = amc.decision(list(classes), smoothing, k=k)
     sink = blocks.vector_sink_f(len(classes))
     tb.connect(src, dec, sink)
     tb.run()
@@ -251,7 +251,8 @@ def accuracy(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed
 
 
 def decision_rates(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed: int, k: int = 8,
-                   classes=CLASSES, band: float = 0.0) -> dict:  # fmt: skip
+                   classes=CLASSES, band: float = 0.0,
+                   smoothing: str = "moving_average") -> dict:  # fmt: skip
     """Per class, the share of windows (once k have filled the smoothing) whose decision is the
     class; per signal outside the class set, the share that ends as unknown or noise."""
     from gnuradio.amc.runtime import features
@@ -271,7 +272,7 @@ def decision_rates(model, sps: int, snr_db: float, cfo: float, rolloff, per: int
                 name, per, spec.window, sps, snr_db + 10 * np.log10(sps), rng, rolloff, cfo, band=band
             )
         vectors, _ = features.transform(x, spec)
-        labels = np.array(decide(predict(vectors), names, k)[k - 1 :])
+        labels = np.array(decide(predict(vectors), names, k, smoothing)[k - 1 :])
         rates[name] = float(
             np.mean(
                 np.isin(labels, ["unknown", "noise"])
@@ -351,6 +352,12 @@ def main(argv=None) -> int:
     p.add_argument("--decisions", action="store_true",
                    help="also the decision block's output at SNR >= 10 dB: right per class, unknown for "
                         f"signals of no class ({', '.join(OUTSIDE)})")  # fmt: skip
+    p.add_argument(
+        "--smoothing",
+        default="moving_average",
+        choices=("moving_average", "geometric"),
+        help="the decision block's smoothing for --decisions (default moving_average)",
+    )
     p.add_argument("--out")
     a = p.parse_args(argv)
     checks = (
@@ -397,14 +404,15 @@ def main(argv=None) -> int:
     lines = [f"| {' | '.join(head)} |", f"|{'---|' * len(head)}", *(f"| {' | '.join(r)} |" for r in rows)]
     if a.decisions:
         names = [*a.classes, *outside_of(models[a.targets[0]][1])]
-        lines += ["", "Decision block (K = 8, threshold 0.5): share right per class, share unknown/noise "
-                  "for signals of no class", "", f"| model | SNR (dB) | {' | '.join(names)} |",
-                  f"|{'---|' * (len(names) + 2)}"]  # fmt: skip
+        lines += ["", f"Decision block (K = 8, threshold 0.5, {a.smoothing}): share right per class, "
+                  "share unknown/noise for signals of no class", "",
+                  f"| model | SNR (dB) | {' | '.join(names)} |", f"|{'---|' * (len(names) + 2)}"]  # fmt: skip
         for target in a.targets:
             for snr in (s for s in a.snr if s >= 10):
                 seed = a.seed + 100 + int(snr)
                 rates = decision_rates(models[target], a.sps, snr, a.cfo, tuple(a.rolloff), a.per, seed,
-                                       classes=a.classes, band=a.receiver_band)  # fmt: skip
+                                       classes=a.classes, band=a.receiver_band,
+                                       smoothing=a.smoothing)  # fmt: skip
                 record[target][f"decisions_{snr:g}"] = rates
                 lines.append(
                     f"| {target} | {snr:g} | "

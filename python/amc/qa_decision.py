@@ -75,6 +75,23 @@ class qa_decision(gr_unittest.TestCase):
             ref += 0.5 * (probs[i] - ref)
             np.testing.assert_allclose(out[i], ref, atol=1e-6)
 
+    def test_002b_geometric_is_the_normalised_geometric_mean_of_k(self):
+        probs = np.random.default_rng(2).dirichlet(np.ones(3), 50).astype(np.float32)
+        probs[7] = [0.0, 0.5, 0.5]  # a zero is floored (1e-6), not a veto for k windows
+        out, *_ = run(probs, smoothing="geometric", k=4)
+        for i in range(50):
+            g = np.exp(np.log(np.maximum(probs[max(0, i - 3) : i + 1], 1e-6)).mean(axis=0))
+            np.testing.assert_allclose(out[i], g / g.sum(), atol=1e-5)
+        # a class likely in every window beats one that is very likely now and then,
+        # which the mean prefers
+        steady = np.tile([[0.45, 0.1, 0.45]], (8, 1))
+        steady[::2] = [0.3, 0.69, 0.01]
+        steady = steady.astype(np.float32)
+        mean, *_ = run(steady, smoothing="moving_average", k=8)
+        geo, *_ = run(steady, smoothing="geometric", k=8)
+        self.assertEqual(int(np.argmax(geo[-1])), 0)
+        self.assertNotEqual(int(np.argmax(mean[-1])), 0)
+
     def test_003_a_change_is_tagged_once_at_the_window_offset(self):
         seq = [0] * 20 + [1] * 20
         windows = [tag(i, "amc_window", pmt.from_uint64(1000 + 128 * i)) for i in range(40)]

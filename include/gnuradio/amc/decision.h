@@ -26,6 +26,8 @@ namespace amc {
  * input vector.
  *
  * Smoothing over \p k windows: "moving_average" (mean of the last k vectors),
+ * "geometric" (their geometric mean, normalised to sum 1: a class must be likely
+ * in every window, so a steady runner-up gains less than with the mean),
  * "exponential" (weight 2 / (k + 1) for the newest), or "none".
  * Decision: the class c of highest smoothed probability p_c is taken when p_c is
  * at least \p threshold and, if another class d is current, when p_c exceeds p_d
@@ -74,7 +76,7 @@ public:
 
     /*!
      * \param classes Class names, in the order of the probability vector (>= 2).
-     * \param smoothing "moving_average", "exponential" or "none".
+     * \param smoothing "moving_average", "geometric", "exponential" or "none".
      * \param k Windows smoothed over (1 .. max_k).
      * \param threshold Smoothed probability below which the decision is unknown, in
      *        [0, 1].

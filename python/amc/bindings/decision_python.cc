@@ -14,7 +14,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(decision.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(0840fb739165b2a8d3ec639d1d930e4c)                     */
+/* BINDTOOL_HEADER_FILE_HASH(68bf749afcf2817cc1a1c3bb1b0c7478)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
