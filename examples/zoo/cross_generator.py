@@ -185,8 +185,8 @@ def outside(name: str, n: int, length: int, rng: np.random.Generator) -> np.ndar
     return out
 
 
-def decide(probs: np.ndarray, classes, k: int = 8, smoothing: str = "moving_average") -> list[str]:
-    """The decision of gr-amc's decision block (defaults: moving average of k, threshold 0.5,
+def decide(probs: np.ndarray, classes, k: int = 8, smoothing: str = "geometric") -> list[str]:
+    """The decision of gr-amc's decision block (defaults: geometric mean of k, threshold 0.5,
     hysteresis 0.1) after every window of a stationary signal: the labels a user sees."""
     import pmt
     from gnuradio import amc, blocks, gr
@@ -252,7 +252,7 @@ def accuracy(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed
 
 def decision_rates(model, sps: int, snr_db: float, cfo: float, rolloff, per: int, seed: int, k: int = 8,
                    classes=CLASSES, band: float = 0.0,
-                   smoothing: str = "moving_average") -> dict:  # fmt: skip
+                   smoothing: str = "geometric") -> dict:  # fmt: skip
     """Per class, the share of windows (once k have filled the smoothing) whose decision is the
     class; per signal outside the class set, the share that ends as unknown or noise."""
     from gnuradio.amc.runtime import features
@@ -354,9 +354,9 @@ def main(argv=None) -> int:
                         f"signals of no class ({', '.join(OUTSIDE)})")  # fmt: skip
     p.add_argument(
         "--smoothing",
-        default="moving_average",
+        default="geometric",
         choices=("moving_average", "geometric"),
-        help="the decision block's smoothing for --decisions (default moving_average)",
+        help="the decision block's smoothing for --decisions (default geometric, the block's)",
     )
     p.add_argument("--out")
     a = p.parse_args(argv)

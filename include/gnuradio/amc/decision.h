@@ -76,7 +76,7 @@ public:
 
     /*!
      * \param classes Class names, in the order of the probability vector (>= 2).
-     * \param smoothing "moving_average", "geometric", "exponential" or "none".
+     * \param smoothing "geometric" (default), "moving_average", "exponential" or "none".
      * \param k Windows smoothed over (1 .. max_k).
      * \param threshold Smoothed probability below which the decision is unknown, in
      *        [0, 1].
@@ -90,7 +90,7 @@ public:
      * \note Throws std::invalid_argument naming the parameter when out of range.
      */
     static sptr make(const std::vector<std::string>& classes,
-                     const std::string& smoothing = "moving_average",
+                     const std::string& smoothing = "geometric",
                      int k = 8,
                      float threshold = 0.5,
                      float hysteresis = 0.1,

@@ -14,7 +14,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(decision.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(68bf749afcf2817cc1a1c3bb1b0c7478)                     */
+/* BINDTOOL_HEADER_FILE_HASH(3eb0ef67bfda06161f20573fb8dcd880)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -41,7 +41,7 @@ void bind_decision(py::module& m)
 
         .def(py::init(&decision::make),
              py::arg("classes"),
-             py::arg("smoothing") = "moving_average",
+             py::arg("smoothing") = "geometric",
              py::arg("k") = 8,
              py::arg("threshold") = 0.5,
              py::arg("hysteresis") = 0.10000000000000001,

@@ -88,8 +88,9 @@ class classify(gr.hier_block2):
             "litert", threads, max_backlog, b.sps * symbol_rate, False, 0,
         )  # fmt: skip
         self.decision = decision(
-            self.classes, "moving_average", k, threshold, hysteresis, False, -60.0, report_every, max_rate
-        )
+            self.classes, k=k, threshold=threshold, hysteresis=hysteresis, report_every=report_every,
+            max_rate=max_rate,
+        )  # fmt: skip
         self.connect(self, *chain, self.vectorizer, self.classifier, self.decision, self)
         if samples_out:
             self.connect(self.normalizer, (self, 1))

@@ -58,7 +58,7 @@ def decisions(probs, classes, k: int):
     n = len(probs)
     tb = gr.top_block()
     src = blocks.vector_source_f(np.asarray(probs, np.float32).ravel().tolist(), False, len(classes))
-    dec = decision(list(classes), "moving_average", k, THRESHOLD, HYSTERESIS, False, -60.0, 0, 0.0)
+    dec = decision(list(classes), k=k, threshold=THRESHOLD, hysteresis=HYSTERESIS, max_rate=0.0)
     sink = blocks.vector_sink_f(len(classes))
     tb.connect(src, dec, sink)
     tb.run()

@@ -144,7 +144,7 @@ class sensor_demo(gr.top_block):
         self.head = blocks.head(gr.sizeof_gr_complex, segment * len(sequence))
         self.vectorizer = vectorizer(n, n, i["representation"], i["layout"], i["normalization"], 0, 1, True)
         self.classifier = classifier(b.path, n, i["representation"], i["layout"], i["normalization"])
-        self.decision = decision(b.classes, "moving_average", 8, 0.5, 0.1, False, -60.0, 0, 0.0)
+        self.decision = decision(b.classes, k=8, max_rate=0.0)
         self.messages = blocks.message_debug()
         self.connect(mux, self.head, self.vectorizer, self.classifier, self.decision)
         self.connect(self.decision, blocks.null_sink(gr.sizeof_float * len(b.classes)))
