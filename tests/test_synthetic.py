@@ -64,6 +64,21 @@ def test_outliers_are_signals_of_no_class():
     np.testing.assert_allclose(np.mean(np.abs(b.windows) ** 2, axis=1), 1.0, rtol=1e-4)
 
 
+def test_a_preset_names_its_outlier_kinds():
+    def envelope_spread(kinds):
+        r = synthetic.Ranges(**{**NOMINAL.__dict__, "outliers": 1.0, "outlier_kinds": kinds})
+        b = synthetic.batch(r, 300, N, 4, 0)
+        assert np.all(b.labels == synthetic.OUTLIER)
+        return np.std(np.abs(b.windows))
+
+    # two rings (radii 1:2.57) against one: the kind named is the kind drawn
+    assert envelope_spread(("16APSK",)) > 1.3 * envelope_spread(("16PSK",))
+    with pytest.raises(ValueError, match="outlier_kinds"):
+        synthetic.Ranges(outlier_kinds=("QPSK", "BPSK"))  # all of them classes: nothing to draw
+    with pytest.raises(ValueError, match="outlier_kinds"):
+        synthetic.Ranges(outlier_kinds=("FM radio",))
+
+
 def test_noise_follows_the_per_sample_snr():
     r = synthetic.Ranges(**{**NOMINAL.__dict__, "noise_free": 0.0, "snr_db": (0.0, 0.0)})
     b = synthetic.batch(r, 400, N, 1, 0, classes=[r.classes.index("QPSK")] * 400)

@@ -37,10 +37,11 @@ assert set(SUPPORTED) == set(waveforms.ALL_CLASSES), "every RadioML class has a 
 PULSE_SPAN = 6  # symbols of the pulse on each side of its centre
 WBFM_SENSITIVITY = 2 * np.pi * 75e3 / 220.5e3  # rad/sample per unit audio, as modulation_source
 OUTLIER = -1  # the label of a window of no class
-# Signals outside a preset's classes (those of them that are its classes are left out): for the
-# RML2016 classes, constellations of RML2018.01a that 16 symbols tell apart from theirs; 16APSK is
-# left out on purpose: examples/zoo/cross_generator.py tests on it.
+# Signals outside a preset's classes (those of them that are its classes are left out), the
+# default of Ranges.outlier_kinds: for the RML2016 classes, constellations of RML2018.01a that 16
+# symbols tell apart from theirs. A preset may name others: any linear constellation of waveforms.
 OUTLIER_KINDS = ("noise", "tone", "tones", "chirp", "ofdm", "OOK", "8ASK", "16PSK", "32APSK", "64APSK")
+OUTLIER_SIGNALS = ("noise", "tone", "tones", "chirp", "ofdm")  # the kinds that are no constellation
 
 
 def _pair(name: str, value) -> tuple[float, float]:
@@ -92,6 +93,7 @@ class Ranges:
     # other constellations), labelled OUTLIER: trained towards equal probabilities for every
     # class (outlier exposure), so that the decision block's threshold says "unknown".
     outliers: float = 0.0
+    outlier_kinds: tuple[str, ...] = OUTLIER_KINDS  # drawn uniformly, less those that are classes
     # Relative share of each named class among the class windows (unnamed: 1): more gradient on
     # the pairs a model confuses (QAM16/QAM64). Training undoes the prior it teaches
     # (training.correct_prior), so the model's probabilities stay those of equal classes.
@@ -118,6 +120,12 @@ class Ranges:
         if self.receiver_cutoff[0] <= 0:
             raise ValueError(
                 f"receiver_cutoff {self.receiver_cutoff} must be above 0 (times the symbol rate)"
+            )
+        odd = [k for k in self.outlier_kinds if k not in OUTLIER_SIGNALS + LINEAR]
+        if odd or not set(self.outlier_kinds) - set(self.classes):
+            raise ValueError(
+                f"outlier_kinds {self.outlier_kinds} must name at least one kind that is not a class, "
+                f"each of {', '.join(OUTLIER_SIGNALS + LINEAR)}"
             )
         if self.multipath_delay < 1:
             raise ValueError(f"multipath_delay {self.multipath_delay} must be >= 1")
@@ -425,7 +433,7 @@ def batch(r: Ranges, n: int, length: int, seed: int, index: int, classes: list[i
         rows = np.flatnonzero(labels == c)
         out[rows] = clean(rng, r.classes[c], len(rows), length, sps[rows].astype(float), r)
     odd = np.flatnonzero(labels == OUTLIER)
-    kinds = rng.choice([k for k in OUTLIER_KINDS if k not in r.classes], len(odd))
+    kinds = rng.choice([k for k in r.outlier_kinds if k not in r.classes], len(odd))
     for kind in np.unique(kinds):
         rows = odd[kinds == kind]
         x = outlier(rng, str(kind), len(rows), length, sps[rows].astype(float), r)
