@@ -296,11 +296,11 @@ void decision_impl::smooth(const float* p)
         const double top = *std::max_element(d_sum.begin(), d_sum.end()) / d_filled;
         double total = 0.0;
         for (size_t c = 0; c < d_nclasses; c++) {
-            total += std::exp(d_sum[c] / d_filled - top);
+            d_smoothed[c] = static_cast<float>(std::exp(d_sum[c] / d_filled - top));
+            total += d_smoothed[c];
         }
         for (size_t c = 0; c < d_nclasses; c++) {
-            d_smoothed[c] =
-                static_cast<float>(std::exp(d_sum[c] / d_filled - top) / total);
+            d_smoothed[c] = static_cast<float>(d_smoothed[c] / total);
         }
         break;
     }
