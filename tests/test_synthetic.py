@@ -77,6 +77,8 @@ def test_a_preset_names_its_outlier_kinds():
         synthetic.Ranges(outlier_kinds=("QPSK", "BPSK"))  # all of them classes: nothing to draw
     with pytest.raises(ValueError, match="outlier_kinds"):
         synthetic.Ranges(outlier_kinds=("FM radio",))
+    with pytest.raises(ValueError, match="must be a list of kinds"):
+        synthetic.Ranges(outlier_kinds="noise")
 
 
 def test_noise_follows_the_per_sample_snr():

@@ -121,6 +121,10 @@ class Ranges:
             raise ValueError(
                 f"receiver_cutoff {self.receiver_cutoff} must be above 0 (times the symbol rate)"
             )
+        if isinstance(self.outlier_kinds, str):  # YAML "outlier_kinds: noise" would iterate letters
+            raise ValueError(
+                f"outlier_kinds {self.outlier_kinds!r} must be a list of kinds, e.g. [noise, ofdm]"
+            )
         odd = [k for k in self.outlier_kinds if k not in OUTLIER_SIGNALS + LINEAR]
         if odd or not set(self.outlier_kinds) - set(self.classes):
             raise ValueError(
