@@ -434,3 +434,22 @@ def test_004_variable_length_script_trains_two_stages_and_tests_the_unseen_lengt
     per_snr = 2 * 2 * 12  # classes x sps x per: all of the 64-sample file is scored
     assert all(abs(a * per_snr - round(a * per_snr)) < 1e-9 for a in unseen["lstm_ap"].values())
     assert (tmp_path / "docs" / "confusion_lstm_ap_512_20dB.png").exists()  # trained lengths too
+
+
+def test_a_bundle_is_evaluated_on_the_test_split_a_run_held_out(trained_run, small_data, tmp_path, root):
+    # a model trained elsewhere (the stream) is compared on a dataset's test split beside the
+    # runs trained on it: --test-split SEED picks the rows a run with that seed never saw
+    b = tmp_path / "bundle"
+    assert amc_run(root, "export", trained_run, "--out", b, "--no-evaluate").returncode == 0
+    own = evaluation.evaluate([str(trained_run)], str(tmp_path / "own"), log=lambda *a: None)[0]
+    r = amc_run(
+        root, "evaluate", b, trained_run, "--data", small_data, "--test-split", 1, "--out", tmp_path / "ev"
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    acc = json.loads((tmp_path / "ev" / "accuracy.json").read_text())
+    assert acc["bundle"] == acc["cnn2"] == {str(k): v for k, v in own["per_snr"].items()}
+    assert f"| bundle | {TrainRecord.read(str(trained_run)).params:,} |" in r.stdout
+    whole = evaluation.evaluate([str(b)], str(tmp_path / "all"), log=lambda *a: None, data=str(small_data))[0]
+    assert whole["confusion"][30].sum() == 5 * own["confusion"][30].sum()  # without it: all of the file
+    r = amc_run(root, "evaluate", b, "--out", tmp_path / "no")
+    assert r.returncode != 0 and "data" in r.stderr and "bundle" in r.stderr

@@ -45,7 +45,14 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     from ..ml import evaluation
 
-    evaluation.evaluate(args.runs, args.out, args.confusion_snr, data=args.data, length=args.length)
+    evaluation.evaluate(
+        args.runs,
+        args.out,
+        args.confusion_snr,
+        data=args.data,
+        length=args.length,
+        test_split=args.test_split,
+    )
     print(open(os.path.join(args.out, "table.md")).read(), end="")
     print(f"plots and tables in {args.out}")
     return 0
@@ -125,11 +132,13 @@ def add_commands(sub) -> None:
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="evaluate runs on their common test split")
-    e.add_argument("runs", nargs="+", help="run directories of amc train")
+    e.add_argument("runs", nargs="+", help="run directories of amc train (and, with --data, bundles)")
     e.add_argument("--out", required=True, help="directory for the tables and plots")
     e.add_argument("--confusion-snr", type=int, nargs="*", default=[0, 10], help="SNRs of confusion matrices")
     e.add_argument("--data", help="test on all of this file instead (e.g. a length never trained on)")
     e.add_argument("--length", type=int, help="vector length in --data (files holding several)")
+    e.add_argument("--test-split", type=int, metavar="SEED",
+                   help="with --data: its test split only (held out by runs of --seed SEED)")  # fmt: skip
     e.set_defaults(func=cmd_evaluate)
 
     x = sub.add_parser("export", help="export a trained run as a frozen LiteRT bundle")

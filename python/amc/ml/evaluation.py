@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """amc evaluate: trained runs on their test split (or another file), as tables and plots.
 
+Bundles (a shipped name or a bundle directory) are evaluated too, on a file (`data`): a model
+trained on the generated stream can then be scored on a dataset's test split beside the runs
+trained on that dataset (the papers' protocol).
+
 Zhang et al. 2021's Table I (parameters, s/epoch, ms/sample, highest and average accuracy over SNR),
 accuracy-against-SNR curves and confusion matrices.
 """
@@ -17,9 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402 (after the backend is chosen)
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from ..runtime import bundle  # noqa: E402
 from ..runtime.atomic import AtomicFile, write_json, write_text  # noqa: E402
 from . import models  # noqa: E402, F401 (registers the zoo's custom layers for loading)
-from .data import Data, open_data, predict, run_test_data  # noqa: E402
+from .data import Data, open_data, predict, run_test_data, split  # noqa: E402
 from .record import TrainRecord  # noqa: E402
 
 
@@ -30,15 +35,39 @@ def _save_png(fig, path: str) -> None:
     plt.close(fig)
 
 
+def is_bundle(target: str) -> bool:
+    """Whether `target` names a bundle (a shipped name or a directory with bundle.yaml)
+    rather than a run directory of amc train."""
+    if os.path.isfile(os.path.join(target, "train.json")):
+        return False
+    return target in ("default", *bundle.shipped()) or os.path.isfile(os.path.join(target, bundle.METADATA))
+
+
+def _opened(target: str, length: int):
+    """(architecture, Keras model, VectorSpec at `length`, training s/epoch or None) of a run
+    or of a bundle (its float Keras model, from which its LiteRT files were converted)."""
+    if is_bundle(target):
+        b = bundle.load(bundle.resolve(target))
+        if "keras" not in b.meta:
+            raise bundle.BundleError(f"bundle {b.path}: has no Keras model to evaluate")
+        model = keras.saving.load_model(os.path.join(b.path, b.meta["keras"]["file"]), safe_mode=True)
+        return b.name, model, b.spec(length), None
+    info = TrainRecord.read(target)
+    model = keras.saving.load_model(os.path.join(target, "model.keras"), safe_mode=True)
+    return info.model, model, info.vector_spec(length), info.seconds_per_epoch
+
+
 def evaluate_run(run_dir: str, data: Data | None = None, test_idx=None) -> dict:
-    """Accuracy of a trained run on its test split, per SNR and per class."""
-    info = TrainRecord.read(run_dir)
+    """Accuracy of a trained run on its test split (or of a run or bundle on `data`, all of it
+    or its rows `test_idx`), per SNR and per class."""
     if data is None:
+        if is_bundle(run_dir):
+            raise ValueError(f"runs: {run_dir} is a bundle, which has no test split of its own: give data")
+        info = TrainRecord.read(run_dir)
         data, test_idx = run_test_data(info.data, info.seed, info.spec["window"])
     elif test_idx is None:
         test_idx = np.arange(len(data))
-    model = keras.saving.load_model(os.path.join(run_dir, "model.keras"), safe_mode=True)
-    spec = info.vector_spec(data.length)
+    name, model, spec, seconds_per_epoch = _opened(run_dir, data.length)
     probs, seconds = predict(model, data, test_idx, spec)
     pred = probs.argmax(axis=1)
     truth, snr = data.y[test_idx], data.snr[test_idx]
@@ -49,10 +78,10 @@ def evaluate_run(run_dir: str, data: Data | None = None, test_idx=None) -> dict:
     for s, t, p in zip(snr, truth, pred, strict=True):
         confusion[s][t, p] += 1
     return {
-        "name": info.model,
+        "name": name,
         "run": run_dir,
-        "params": info.params,
-        "seconds_per_epoch": info.seconds_per_epoch,
+        "params": model.count_params(),
+        "seconds_per_epoch": seconds_per_epoch,
         "ms_per_sample": 1000 * seconds / len(test_idx),
         "per_snr": per_snr,
         "highest": max(per_snr.values()),
@@ -183,7 +212,7 @@ def run_labels(run_dirs: list[str]) -> dict[str, str]:
     are compared (with and without augmentation, two seeds), its directory."""
     model = {}
     for run in run_dirs:
-        model[run] = TrainRecord.read(run).model
+        model[run] = bundle.load(bundle.resolve(run)).id if is_bundle(run) else TrainRecord.read(run).model
     dirs = {run: os.path.basename(os.path.normpath(run)) for run in run_dirs}
     unique = len(set(dirs.values())) == len(run_dirs)
     return {
@@ -194,19 +223,33 @@ def run_labels(run_dirs: list[str]) -> dict[str, str]:
 
 
 def evaluate(
-    run_dirs: list[str], out: str, confusion_snrs=(), log=print, data: str | None = None, length=None
-) -> list[dict]:
-    """Evaluate several runs on the same test split (or on all of `data`); writes the
-    table (Markdown, CSV), accuracy.png and confusion PNGs into `out`. A run trained on
-    several lengths is tested at each (one row and curve per length, named "model (N)");
-    where the data hold several sps, accuracy_per_sps.png has a curve per sps too."""
+    run_dirs: list[str], out: str, confusion_snrs=(), log=print, data: str | None = None, length=None,
+    test_split: int | None = None,
+) -> list[dict]:  # fmt: skip
+    """Evaluate several runs (and bundles, with `data`) on the same test split, or on all of
+    `data`, or with `test_split` on the test split of `data` that a run trained on it with
+    seed `test_split` held out; writes the table (Markdown, CSV), accuracy.png and confusion
+    PNGs into `out`. A run trained on several lengths is tested at each (one row and curve per
+    length, named "model (N)"); where the data hold several sps, accuracy_per_sps.png has a
+    curve per sps too."""
+    if test_split is not None and not data:
+        raise ValueError("test_split: needs data (the file whose test split to use)")
+    if not data and any(is_bundle(r) for r in run_dirs):
+        raise ValueError("data: bundles have no test split of their own: give a file to test them on")
     os.makedirs(out, exist_ok=True)
     results = []
     other = open_data(data, length) if data else None
+    rows = (
+        None
+        if other is None
+        else np.arange(len(other))
+        if test_split is None
+        else split(other, test_split)[2]
+    )
     labels = run_labels(run_dirs)
     for run in run_dirs:
         if other is not None:
-            found = [{**evaluate_run(run, other, np.arange(len(other))), "name": labels[run]}]
+            found = [{**evaluate_run(run, other, rows), "name": labels[run]}]
         else:
             info = TrainRecord.read(run)
             lengths = info.trained_lengths
