@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """amc train and amc evaluate on a small generated dataset."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -453,3 +454,39 @@ def test_a_bundle_is_evaluated_on_the_test_split_a_run_held_out(trained_run, sma
     assert whole["confusion"][30].sum() == 5 * own["confusion"][30].sum()  # without it: all of the file
     r = amc_run(root, "evaluate", b, "--out", tmp_path / "no")
     assert r.returncode != 0 and "data" in r.stderr and "bundle" in r.stderr
+
+
+def test_a_file_mixed_into_the_generated_stream(small_data, tmp_path):
+    # --generate with --data --file-share: that share of the steps are batches of the file's
+    # training split (never its validation or test rows), the rest the stream's
+    ranges = tmp_path / "two.yaml"
+    ranges.write_text(yaml.safe_dump({"classes": ["BPSK", "WBFM"], "sps": [8], "snr_db": [20, 30]}))
+    cfg = training.TrainConfig("vgg_cnn", str(small_data), str(tmp_path / "mix"), length=128, batch=16,
+                               generate=str(ranges), steps_per_epoch=200, val_windows=64,
+                               file_share=0.3)  # fmt: skip
+    source = training.mixed_source(cfg)
+    data = mldata.open_data(str(small_data))
+    parts = mldata.split(data, cfg.seed)
+    spec = models.MODELS["vgg_cnn"].spec(128)
+    vectors = [features.transform(data.windows(p), spec)[0].reshape(len(p), -1) for p in parts]
+
+    def row_of(v, k):
+        return np.flatnonzero(np.all(np.isclose(vectors[k], v.ravel()[None], atol=1e-6), axis=1))
+
+    stream, from_file = source.batches(0), 0
+    for _ in range(cfg.steps_per_epoch):
+        x, y = next(stream)
+        assert x.shape == (16, *spec.shape) and y.shape == (16,)
+        hit = len(row_of(x[0], 0)) > 0
+        from_file += hit
+        if hit:
+            assert not len(row_of(x[0], 1)) and not len(row_of(x[0], 2))
+    assert 0.2 < from_file / cfg.steps_per_epoch < 0.4
+    assert len(source.val[1]) == 2 * 64  # generated windows and as many of the file's validation rows
+    info = training.train(dataclasses.replace(cfg, steps_per_epoch=3, epochs=1), log=lambda *a: None)
+    assert info.data.startswith("generate:") and info.data_attrs["mixed_with"]["share"] == 0.3
+    assert info.data_attrs["mixed_with"]["data"] == os.path.abspath(small_data)
+    for bad, what in (({"file_share": 1.0}, "file_share"), ({"generate": None}, "file_share"),
+                      ({"length": 256}, "data")):  # fmt: skip
+        with pytest.raises(ValueError, match=what):
+            training.train(dataclasses.replace(cfg, **bad), log=lambda *a: None)

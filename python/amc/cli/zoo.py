@@ -33,6 +33,7 @@ def cmd_train(args) -> int:
         generate=args.generate,
         steps_per_epoch=args.steps_per_epoch,
         val_windows=args.val_windows,
+        file_share=args.file_share,
     )
     record = training.train(cfg, resume=args.resume, command=" ".join(["amc", *sys.argv[1:]]))
     print(
@@ -104,11 +105,13 @@ def add_commands(sub) -> None:
     t = sub.add_parser("train", help="train a zoo model (the papers' protocol by default)")
     t.add_argument("--model", required=True, choices=names.ZOO, metavar="MODEL",
                    help=f"zoo model: {', '.join(names.ZOO)} (docs/zoo.md)")  # fmt: skip
-    source = t.add_mutually_exclusive_group(required=True)
-    source.add_argument("--data", help="dataset file (HDF5 or RML2016 pickle)")
-    source.add_argument("--generate", metavar="PRESET",
-                        help="train on windows generated on the fly: a preset "
-                             f"({', '.join(synthetic.presets())}) or a YAML file of ranges")  # fmt: skip
+    t.add_argument("--data", help="dataset file (HDF5 or RML2016 pickle)")
+    t.add_argument("--generate", metavar="PRESET",
+                   help="train on windows generated on the fly: a preset "
+                        f"({', '.join(synthetic.presets())}) or a YAML file of ranges")  # fmt: skip
+    t.add_argument("--file-share", type=float, default=0.0,
+                   help="with --generate and --data: the share of batches "
+                        "from the file's training split")  # fmt: skip
     t.add_argument("--out", required=True, help="run directory")
     t.add_argument("--length", type=int, nargs="+",
                    help="vector length(s) in the file; variable-length models take several")  # fmt: skip

@@ -72,6 +72,16 @@ def _default_classes(n: int) -> list[str]:
     return [f"class{i}" for i in range(n)]
 
 
+def file_lengths(path: str) -> list[int]:
+    """The vector lengths a dataset file holds (without reading its vectors where it can)."""
+    with open(path, "rb") as f:
+        is_hdf5 = f.read(4) == b"\x89HDF"
+    if not is_hdf5:
+        return [open_data(path).length]
+    with h5py.File(path, "r") as f:
+        return [f["X"].shape[1]] if "X" in f else sorted(int(k[1:]) for k in f if k.startswith("L"))
+
+
 def open_data(path: str, length: int | None = None) -> Data:
     """Open an HDF5 (RML2018 layout) or pickle (RML2016 layout) dataset."""
     with open(path, "rb") as f:

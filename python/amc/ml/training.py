@@ -26,6 +26,7 @@ from .data import (
     Augment,
     Data,
     batches,
+    file_lengths,
     generated_batches,
     open_data,
     soft_labels,
@@ -58,6 +59,10 @@ class TrainConfig:
     generate: str | None = None
     steps_per_epoch: int = 500
     val_windows: int = 8192
+    # With both `generate` and `data`: this share of the generated run's batches comes from the
+    # file's training split instead (a target dataset mixed into the stream); validation on
+    # the generated windows and as many of the file's validation split.
+    file_share: float = 0.0
 
     def lengths(self) -> list:
         return list(self.length) if isinstance(self.length, (list, tuple)) else [self.length]
@@ -65,7 +70,11 @@ class TrainConfig:
     def check(self):
         if self.model not in models.MODELS:
             raise ValueError(f"model {self.model!r} is not one of: {', '.join(models.MODELS)}")
-        if (self.data is None) == (self.generate is None):
+        if not 0 <= self.file_share < 1:
+            raise ValueError(f"file_share {self.file_share} must be in [0, 1)")
+        if self.file_share and (self.data is None or self.generate is None):
+            raise ValueError("file_share: mixes a file into a generated run: give both --data and --generate")
+        if (self.data is None) == (self.generate is None) and not self.file_share:
             raise ValueError("data/generate: give a dataset file (--data) or a generator preset (--generate)")
         if self.data is not None and not os.path.isfile(self.data):
             raise ValueError(f"data: {self.data} is not a file")
@@ -73,8 +82,10 @@ class TrainConfig:
             synthetic.preset(self.generate)  # refuses an unknown preset or a bad YAML, naming it
             if None in self.lengths():
                 raise ValueError("length: give the window length(s) to generate (--length)")
-            if self.max_train or self.snr_min is not None or self.snr_max is not None:
-                raise ValueError("max_train/snr_min/snr_max select rows of a file; the preset sets the SNRs")
+            if self.snr_min is not None or self.snr_max is not None:
+                raise ValueError("snr_min/snr_max select rows of a file; the preset sets the SNRs")
+            if self.max_train and not self.file_share:
+                raise ValueError("max_train caps the rows of a file; a generated run has no file")
         for name in ("epochs", "batch", "lr_patience", "stop_patience", "steps_per_epoch", "val_windows"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} {getattr(self, name)} must be >= 1")
@@ -241,6 +252,57 @@ def generated_source(cfg: TrainConfig) -> Source:
     )
 
 
+def mixed_source(cfg: TrainConfig) -> Source:
+    """A generated run with a share (cfg.file_share) of its batches from a file's training
+    split (the papers' split with the run's seed, of the lengths the file has): the stream
+    teaches what transmitters and channels vary, the file a target set's own channel.
+    Steps stay the generated run's; which batch comes from where is drawn from [seed, epoch]."""
+    gen = generated_source(dataclasses.replace(cfg, data=None, file_share=0.0))
+    lengths = [n for n in cfg.lengths() if n in file_lengths(cfg.data)]
+    if not lengths:
+        raise ValueError(f"data: {cfg.data} holds none of the lengths {cfg.lengths()}")
+    fil = file_source(dataclasses.replace(cfg, generate=None, length=lengths, batch=gen.batch))
+    if fil.classes != gen.classes:
+        raise ValueError(f"data: {cfg.data} has classes {fil.classes}, the preset {gen.classes}")
+    if fil.batch != gen.batch:
+        raise ValueError(f"batch: {cfg.data}'s training split is smaller than one batch of {gen.batch}")
+    n = len(gen.classes)
+
+    def targets(y):
+        return soft_labels(y, n) if gen.soft_targets and y.ndim == 1 else y
+
+    pick = np.random.default_rng(cfg.seed + 1).permutation(len(fil.val[1]))[: len(gen.val[1])]
+    val = (
+        np.concatenate([gen.val[0], fil.val[0][pick]]),
+        np.concatenate([gen.val[1], targets(fil.val[1][pick])]),
+    )
+    if (
+        gen.val[0].shape[1:] != fil.val[0].shape[1:]
+    ):  # several lengths: validate on the generated first length
+        val = gen.val
+
+    def epochs_of_batches(initial_epoch: int):
+        stream, rows = gen.batches(initial_epoch), fil.batches(initial_epoch)
+        epoch = initial_epoch
+        while True:
+            for from_file in (
+                np.random.default_rng([cfg.seed, epoch]).uniform(size=gen.steps) < cfg.file_share
+            ):
+                x, y = next(rows) if from_file else next(stream)
+                yield x, targets(y)
+            epoch += 1
+
+    return dataclasses.replace(
+        gen,
+        val=val,
+        batches=epochs_of_batches,
+        about=f"{gen.about}, {100 * cfg.file_share:.0f} % of the batches from {fil.about} of {cfg.data}",
+        record={**gen.record, "data_attrs": {**gen.record["data_attrs"], "mixed_with": {
+            "data": fil.record["data"], "data_sha256": fil.record["data_sha256"],
+            "share": cfg.file_share, "lengths": lengths}}},
+    )  # fmt: skip
+
+
 def batch_stream(source: Source, spec: features.VectorSpec, initial_epoch: int):
     """The source's batches as a tf.data stream: tf.data runs the generator (reading or
     generating, augmenting, transforming) in its own thread while the model trains on the
@@ -267,7 +329,9 @@ def train(cfg: TrainConfig, resume: bool = False, command: str = "", log=print) 
         raise ValueError(f"out: {cfg.out} holds an unfinished run; pass --resume to continue it")
     if not resume and os.path.isfile(os.path.join(cfg.out, RANGES_FILE)):
         os.remove(os.path.join(cfg.out, RANGES_FILE))  # a new run takes the preset as it is now
-    source = generated_source(cfg) if cfg.generate else file_source(cfg)
+    source = (
+        mixed_source(cfg) if cfg.file_share else generated_source(cfg) if cfg.generate else file_source(cfg)
+    )
     spec = entry.spec(source.lengths[0])
     os.makedirs(cfg.out, exist_ok=True)
     model = initial_model(
