@@ -137,6 +137,12 @@ def test_export_says_the_accuracy_it_records(trained_run, tmp_path, root):
     recorded = yaml.safe_load((tmp_path / "b" / "bundle.yaml").read_text())["evaluation"]
     assert f"overall {100 * recorded['overall']:.2f} %" in line and "(chance 50.0 %)" in line, line
     assert "barely above chance" not in r.stderr  # BPSK against WBFM: far above
+    r = amc_run(root, "export", trained_run, "--out", tmp_path / "w", "--quantization", "int8-weights")
+    assert r.returncode == 0, r.stderr[-3000:]
+    meta = yaml.safe_load((tmp_path / "w" / "bundle.yaml").read_text())
+    assert meta["quantization"].startswith("int8 weights") and "float Keras" in meta["evaluation"]["model"]
+    float_size = (tmp_path / "b" / "model_128.tflite").stat().st_size
+    assert (tmp_path / "w" / "model_128.tflite").stat().st_size < float_size / 2
 
 
 def test_int8_quantisation_is_smaller_and_still_tells_them_apart(trained_run, tmp_path, root):

@@ -66,7 +66,11 @@ def cmd_export(args) -> int:
     result = None
     if not args.no_evaluate:
         result = rounded(evaluation.bundle_evaluation(args.run, args.unseen or ()))
-    meta = export.export(args.run, args.out, args.batch, args.lengths, result, force=args.force)
+    if result is not None and args.quantization != "none":
+        result["model"] = "the float Keras model (amc quantize tests the quantised LiteRT files)"
+    meta = export.export(
+        args.run, args.out, args.batch, args.lengths, result, force=args.force, quantization=args.quantization
+    )
     files = ", ".join(v["file"] for v in meta["input"]["files"].values())
     print(f"wrote bundle {args.out}: {meta['name']}, {len(meta['classes'])} classes, {files}")
     bundle.load(args.out)  # proves it loads
@@ -151,6 +155,8 @@ def add_commands(sub) -> None:
     x.add_argument("--lengths", type=int, nargs="+", help="input lengths (variable-length models)")
     x.add_argument("--force", action="store_true", help="replace an existing bundle")
     x.add_argument("--no-evaluate", action="store_true", help="skip the test-split evaluation")
+    x.add_argument("--quantization", choices=("none", "int8-weights"), default="none",
+                   help="LiteRT weights: float32, or int8 beside float activations")  # fmt: skip
     x.add_argument("--unseen", nargs="+", help="also test on all of these files (lengths not trained on)")
     x.set_defaults(func=cmd_export)
 
