@@ -137,3 +137,21 @@ def test_a_model_grown_from_another_starts_as_it_and_takes_the_amplitude():
     np.testing.assert_allclose(amp, np.hypot(x[..., 0], x[..., 1]), rtol=1e-5)
     with pytest.raises(ValueError, match="init: .*vgg_cnn"):
         models.transfer_weights(models.build("vgg_cnn", 11, 128), grown)
+
+
+def test_a_wider_model_grown_from_a_narrow_one_starts_as_it_and_then_learns():
+    # res_cnn_wide from res_cnn: more filters in every layer (the pooled features of the
+    # Concatenate keep their places), the new ones feeding zeros into the old
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 128, 2)).astype(np.float32)
+    src = models.build("res_cnn", 11, 128)
+    src.set_weights([w + np.abs(rng.normal(0, 0.1, w.shape)).astype(w.dtype) for w in src.get_weights()])
+    wide = models.build("res_cnn_wide", 11, 128)
+    models.transfer_weights(src, wide)
+    np.testing.assert_allclose(np.asarray(wide(x)), np.asarray(src(x)), atol=1e-5)
+    assert wide.count_params() > 1.5 * src.count_params()
+    y = np.arange(4) % 11
+    models.compile_for_training(wide, 1e-2).fit(x, y, epochs=3, verbose=0)
+    assert not np.allclose(np.asarray(wide(x)), np.asarray(src(x)), atol=1e-3)  # and it trains
+    with pytest.raises(ValueError, match="init: .*res_cnn_wide"):
+        models.transfer_weights(wide, models.build("res_cnn", 11, 128))  # narrower is no growth

@@ -334,29 +334,39 @@ def _residual(x, filters: int, kernel: int):
     return layers.Activation("relu")(layers.Add()([skip, y]))
 
 
-def res_cnn(n_classes: int, window: int, amplitude: bool = False) -> keras.Model:
+RES_CNN_WIDTHS = (32, 32, 64, 96)  # the stem, then the three residual stages
+RES_CNN_WIDE = (40, 40, 80, 128)  # about 1.7x the multiply-adds: what the real-time floor leaves
+
+
+def res_cnn(n_classes: int, window: int, amplitude: bool = False, widths=RES_CNN_WIDTHS,
+            name: str = "res_cnn") -> keras.Model:  # fmt: skip
     """gr-amc's compact residual CNN for live use: a 7-tap stem, then residual stages of
     32 (5 taps), 64 and 96 (3 taps) filters, halving the time axis before each, and
     global average and max pooling into Dense 128: about 2.2 M multiply-adds per
     128-sample window (vgg_cnn: 1.5 M), 110 k parameters whatever the window. Global
     pooling makes it indifferent to where in the window a feature falls. With
-    `amplitude` the stem also sees |x| (res_cnn_amp, 1 % more multiply-adds)."""
+    `amplitude` the stem also sees |x| (res_cnn_amp, 1 % more multiply-adds); `widths`
+    sets the stem's and the stages' filters (res_cnn_wide: RES_CNN_WIDE)."""
     inp = keras.Input((window, 2), name="iq")
     x = WithAmplitude()(inp) if amplitude else inp
-    x = layers.Conv1D(32, 7, padding="same", use_bias=False)(x)
+    x = layers.Conv1D(widths[0], 7, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
-    for filters, kernel in ((32, 5), (64, 3), (96, 3)):
+    for filters, kernel in zip(widths[1:], (5, 3, 3), strict=True):
         x = layers.MaxPooling1D(2)(x)
         x = _residual(x, filters, kernel)
     x = layers.Concatenate()([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.2)(x)
-    return keras.Model(inp, _head(x, n_classes), name="res_cnn_amp" if amplitude else "res_cnn")
+    return keras.Model(inp, _head(x, n_classes), name="res_cnn_amp" if amplitude else name)
 
 
 def res_cnn_amp(n_classes: int, window: int) -> keras.Model:
     return res_cnn(n_classes, window, amplitude=True)
+
+
+def res_cnn_wide(n_classes: int, window: int) -> keras.Model:
+    return res_cnn(n_classes, window, widths=RES_CNN_WIDE, name="res_cnn_wide")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -389,12 +399,13 @@ MODELS = {
     "vgg_cnn": ZooEntry(vgg_cnn, "iq", "channels_last", "rms", paper="O'Shea et al. 2018"),
     "res_cnn": ZooEntry(res_cnn, "iq", "channels_last", "rms", paper="gr-amc"),
     "res_cnn_amp": ZooEntry(res_cnn_amp, "iq", "channels_last", "rms", paper="gr-amc"),
+    "res_cnn_wide": ZooEntry(res_cnn_wide, "iq", "channels_last", "rms", paper="gr-amc"),
 }
 
-# Models that start from another's weights (`amc train --init`) although their inputs are
-# wider: the added input channels start at zero weight, so training begins from the model
-# it grew from, exactly.
-GROWS_FROM = {"res_cnn_amp": "res_cnn"}
+# Models that start from another's weights (`amc train --init`) although their inputs or
+# layers are wider: what is added starts at zero weight into what was there (transfer_weights),
+# so training begins from the model it grew from, exactly.
+GROWS_FROM = {"res_cnn_amp": "res_cnn", "res_cnn_wide": "res_cnn"}
 
 
 assert tuple(MODELS) == names.ZOO, "ml/names.py lists the zoo for the command line: keep it in step"
@@ -413,24 +424,55 @@ def build(name: str, n_classes: int, window: int | None) -> keras.Model:
     return entry.build(n_classes, window)
 
 
+def _input_rows(layer, grown) -> np.ndarray | None:
+    """Where the inputs of a Dense layer fed by a Concatenate of src sit among dst's: each
+    concatenated part keeps its place, wider in dst (None where the input is not a Concatenate)."""
+    op = layer.input._keras_history[0]
+    mine = grown.input._keras_history[0]
+    if not isinstance(op, layers.Concatenate):
+        return None
+    rows, at = [], 0
+    for part, wide in zip(op.input, mine.input, strict=True):
+        rows.append(at + np.arange(part.shape[-1]))
+        at += wide.shape[-1]
+    return np.concatenate(rows)
+
+
 def transfer_weights(src: keras.Model, dst: keras.Model) -> None:
-    """Set dst's weights from src's, layer by layer. Equal shapes are copied; a kernel of dst
-    wider along its input axis (-2) gets src's kernel and zeros for the new inputs."""
-    sw, dw = src.get_weights(), dst.get_weights()
-    if len(sw) != len(dw):
-        raise ValueError(f"init: {src.name} has {len(sw)} weight arrays, {dst.name} {len(dw)}")
-    out = []
-    for i, (s, d) in enumerate(zip(sw, dw, strict=True)):
-        if s.shape == d.shape:
-            out.append(s)
-            continue
-        grows = s.ndim == d.ndim >= 2 and s.shape[-2] < d.shape[-2]
-        if not grows or s.shape[:-2] + s.shape[-1:] != d.shape[:-2] + d.shape[-1:]:
-            raise ValueError(f"init: weight {i} of {src.name} is {s.shape}, of {dst.name} {d.shape}")
-        w = np.zeros(d.shape, d.dtype)
-        w[..., : s.shape[-2], :] = s
-        out.append(w)
-    dst.set_weights(out)
+    """Set dst's weights from src's, layer by layer, where dst has the same layers, or wider
+    ones (more input channels, more filters). Equal shapes are copied; a wider array gets src's
+    values in its leading entries, its new filters keep their fresh initialisation, and the
+    weights from new inputs into src's outputs are zero: dst computes exactly what src did,
+    and gradient descent puts the new channels to use."""
+    pairs = list(zip(*([lay for lay in m.layers if lay.weights] for m in (src, dst)), strict=False))
+    if sum(len(a.weights) for a, _ in pairs) != len(src.weights) or len(src.weights) != len(dst.weights):
+        raise ValueError(
+            f"init: {src.name} has {len(src.weights)} weight arrays, {dst.name} {len(dst.weights)}"
+        )
+    for a, b in pairs:
+        out = []
+        for i, (s, d) in enumerate(zip(a.get_weights(), b.get_weights(), strict=True)):
+            if s.shape == d.shape:
+                out.append(s)
+                continue
+            if (
+                s.ndim != d.ndim
+                or any(m > n for m, n in zip(s.shape, d.shape, strict=True))
+                or (s.ndim >= 2 and s.shape[:-2] != d.shape[:-2])
+            ):
+                raise ValueError(
+                    f"init: weight {i} of {a.name} in {src.name} is {s.shape}, in {dst.name} {d.shape}"
+                )
+            w = d.copy()
+            if s.ndim == 1:
+                w[: len(s)] = s
+            else:
+                rows = _input_rows(a, b) if isinstance(a, layers.Dense) else None
+                rows = np.arange(s.shape[-2]) if rows is None else rows
+                w[..., :, : s.shape[-1]] = 0.0  # nothing new flows into src's outputs
+                w[..., rows, : s.shape[-1]] = s
+            out.append(w)
+        b.set_weights(out)
 
 
 def compile_for_training(model: keras.Model, lr: float, soft_targets: bool = False) -> keras.Model:

@@ -14,4 +14,5 @@ ZOO = (
     "vgg_cnn",
     "res_cnn",
     "res_cnn_amp",
+    "res_cnn_wide",
 )
