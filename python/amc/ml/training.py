@@ -75,7 +75,10 @@ class TrainConfig:
         if self.file_share and (self.data is None or self.generate is None):
             raise ValueError("file_share: mixes a file into a generated run: give both --data and --generate")
         if (self.data is None) == (self.generate is None) and not self.file_share:
-            raise ValueError("data/generate: give a dataset file (--data) or a generator preset (--generate)")
+            raise ValueError(
+                "data/generate: give a dataset file (--data) or a generator preset (--generate), "
+                "or both with a file_share (--file-share)"
+            )
         if self.data is not None and not os.path.isfile(self.data):
             raise ValueError(f"data: {self.data} is not a file")
         if self.generate is not None:
