@@ -335,7 +335,7 @@ def _residual(x, filters: int, kernel: int):
 
 
 RES_CNN_WIDTHS = (32, 32, 64, 96)  # the stem, then the three residual stages
-RES_CNN_WIDE = (40, 40, 80, 128)  # about 1.7x the multiply-adds: what the real-time floor leaves
+RES_CNN_WIDE = (40, 40, 80, 128)  # 1.6x the multiply-adds (ml/cost.py): inside the real-time floor
 
 
 def res_cnn(n_classes: int, window: int, amplitude: bool = False, widths=RES_CNN_WIDTHS,
